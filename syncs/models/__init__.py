@@ -1,0 +1,35 @@
+from syncs.models.audit import AuditEvent
+from syncs.models.catalog import Catalog
+from syncs.models.customer import Customer
+from syncs.models.order import Order, OrderItem
+from syncs.models.product import DeletionState, Product
+from syncs.models.sync import (
+    BatchOutcome,
+    BatchTrigger,
+    Destination,
+    DestinationName,
+    Priority,
+    SyncBatch,
+    SyncKind,
+    SyncState,
+    SyncStatus,
+)
+
+__all__ = [
+    "AuditEvent",
+    "BatchOutcome",
+    "BatchTrigger",
+    "Catalog",
+    "Customer",
+    "DeletionState",
+    "Destination",
+    "DestinationName",
+    "Order",
+    "OrderItem",
+    "Priority",
+    "Product",
+    "SyncBatch",
+    "SyncKind",
+    "SyncState",
+    "SyncStatus",
+]

@@ -1,0 +1,67 @@
+"""The three roles and what each may do, as Django groups and permissions.
+
+Each role includes the one before it: support can do what merchandisers do, and admins
+what support does. Permissions are "app_label.codename"; the data migrations read them here.
+"""
+
+MERCHANDISER = "merchandiser"
+SUPPORT = "support"
+ADMIN = "admin"
+ROLES = (MERCHANDISER, SUPPORT, ADMIN)
+
+_MERCHANDISER = (
+    "syncs.view_catalog",
+    "syncs.view_product",
+    "syncs.set_product_stock",
+    "syncs.view_syncstate",
+    "syncs.view_syncbatch",
+    "syncs.view_destination",
+)
+_SUPPORT = _MERCHANDISER + (
+    "syncs.view_customer",
+    "syncs.view_order",
+    "syncs.view_orderitem",
+    "syncs.request_product_deletion",
+    "syncs.check_product_live",
+    "syncs.retry_sync",
+    "syncs.forget_customer",
+)
+_ADMIN = _SUPPORT + (
+    "syncs.manage_catalogs",
+    "syncs.resume_destination",
+    "syncs.view_auditevent",
+    "auth.view_user",
+    "auth.add_user",
+    "auth.change_user",
+    "auth.delete_user",
+    "auth.view_group",
+)
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    MERCHANDISER: _MERCHANDISER,
+    SUPPORT: _SUPPORT,
+    ADMIN: _ADMIN,
+}
+
+
+def apply_role_permissions(apps) -> None:
+    """Create the groups and give each exactly its permissions (used by data migrations)."""
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after migrations; make sure they exist now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        permissions = []
+        for name in names:
+            app_label, codename = name.split(".")
+            permissions.append(
+                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(permissions)

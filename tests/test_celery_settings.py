@@ -1,0 +1,32 @@
+"""Celery silently ignores a misspelt CELERY_ setting: assert the app has the intended ones."""
+
+from citrusadmin.celery import app
+
+
+def test_tasks_are_acknowledged_late_and_requeued_when_a_worker_dies():
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+
+
+def test_queues_are_priority_and_sync():
+    assert {queue.name for queue in app.conf.task_queues} == {"priority", "sync"}
+    assert app.conf.task_default_queue == "sync"
+
+
+def test_time_limits_are_set_and_below_the_visibility_timeout():
+    assert app.conf.task_soft_time_limit < app.conf.task_time_limit
+    if app.conf.broker_url.startswith("redis"):
+        assert app.conf.broker_transport_options["visibility_timeout"] > app.conf.task_time_limit
+
+
+def test_results_are_not_stored():
+    assert app.conf.task_ignore_result is True
+    assert app.conf.task_serializer == "json"
+
+
+def test_the_suite_uses_redis_when_redis_url_is_set(settings):
+    import os
+
+    if os.environ.get("REDIS_URL"):
+        assert app.conf.broker_url == os.environ["REDIS_URL"]

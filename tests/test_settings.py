@@ -1,0 +1,102 @@
+"""Settings come from the environment and fail loudly, naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from citrusadmin import env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("reader", "name", "raw", "message"),
+    [
+        (lambda: env.env_bool("X_FLAG", False), "X_FLAG", "maybe", "X_FLAG must be true or false"),
+        (lambda: env.env_int("X_NUM", 1), "X_NUM", "ten", "X_NUM must be a whole number"),
+        (lambda: env.env_int("X_NUM", 1, maximum=100), "X_NUM", "101", "X_NUM must be at most 100"),
+        (
+            lambda: env.env_float("X_SHARE", 0.2, maximum=1),
+            "X_SHARE",
+            "2",
+            "X_SHARE must be between",
+        ),
+        (lambda: env.env_url("X_URL"), "X_URL", "ftp://x", "X_URL must start with http"),
+        (lambda: env.env_database("X_DB", "sqlite://"), "X_DB", "nosuch://h/db", "X_DB"),
+    ],
+)
+def test_bad_values_raise_naming_the_variable(monkeypatch, reader, name, raw, message):
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(ImproperlyConfigured, match=message):
+        reader()
+
+
+def test_good_values_are_read(monkeypatch):
+    monkeypatch.setenv("X_FLAG", "yes")
+    monkeypatch.setenv("X_NUM", " 42 ")
+    monkeypatch.setenv("X_URL", "https://api.example.com/")
+    monkeypatch.setenv("X_LIST", "a.example, b.example,")
+    assert env.env_bool("X_FLAG", False) is True
+    assert env.env_int("X_NUM", 1) == 42
+    assert env.env_url("X_URL") == "https://api.example.com"
+    assert env.env_list("X_LIST", []) == ["a.example", "b.example"]
+
+
+def _run_settings(extra_env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    # Only what a deployment would have: nothing inherited from the test settings.
+    clean = {k: os.environ[k] for k in ("PATH", "HOME", "DATABASE_URL") if k in os.environ}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **extra_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_bad_setting_stops_manage_py_with_the_variable_named():
+    result = _run_settings({"DEBUG": "1", "SYNC_BATCH_SIZE": "500"}, "check")
+    assert result.returncode != 0
+    assert "SYNC_BATCH_SIZE must be at most 100" in result.stderr
+
+
+def test_production_settings_need_a_secret_key():
+    result = _run_settings({"DEBUG": "0"}, "check")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_pass_check_deploy_without_warnings():
+    result = _run_settings(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "k3y-" + "x9Qp2Lm7Zr4Tb8Wc1Vn6Hs5Jd0Fg3Ky" * 2,
+            "ALLOWED_HOSTS": "citrusadmin.example.com",
+        },
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_destinations_are_off_until_configured(settings):
+    from syncs.selectors import destination_is_configured
+
+    settings.CITRUSAD_BASE_URL = ""
+    settings.CITRUSAD_API_KEY = "key"
+    assert not destination_is_configured(destination="citrusad")
+    settings.CITRUSAD_BASE_URL = "http://127.0.0.1:8700"
+    assert destination_is_configured(destination="citrusad")
+    settings.CUSTOBAR_BASE_URL = "https://acme.custobar.com"
+    settings.CUSTOBAR_USERNAME = settings.CUSTOBAR_PASSWORD = settings.CUSTOBAR_API_TOKEN = ""
+    assert not destination_is_configured(destination="custobar")
+    settings.CUSTOBAR_API_TOKEN = "token"
+    assert destination_is_configured(destination="custobar")
