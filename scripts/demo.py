@@ -1,0 +1,152 @@
+"""`make demo`: migrate, load demo data, then run the sandbox, a worker, beat and the web server.
+
+With nothing configured it uses SQLite and a file-system broker under var/, and points both
+destinations at the local sandbox. DATABASE_URL / REDIS_URL switch to PostgreSQL and Redis; real
+CITRUSAD_* / CUSTOBAR_* settings switch off the sandbox. Ctrl-C stops everything.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+CELERY = str(Path(PYTHON).with_name("celery"))
+WEB_PORT = int(os.environ.get("PORT", "8000"))
+SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "8700"))
+SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
+
+
+def demo_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DEBUG", "1")
+    env.setdefault("DJANGO_SETTINGS_MODULE", "citrusadmin.settings")
+    uses_sandbox = not env.get("CITRUSAD_BASE_URL")
+    if uses_sandbox:
+        env.update(
+            CITRUSAD_BASE_URL=SANDBOX_URL,
+            CITRUSAD_API_KEY="sandbox-citrusad-key",
+            CITRUSAD_TEAM_ID="sandbox-team",
+            CUSTOBAR_BASE_URL=SANDBOX_URL,
+            CUSTOBAR_API_TOKEN="sandbox-custobar-token",  # noqa: S106 (the sandbox's own token)
+            SANDBOX_IN_USE="1",
+        )
+    return env
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def wait_for_port(port: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not port_is_free(port):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def run(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def main() -> int:
+    env = demo_environment()
+    (ROOT / "var" / "broker" / "processed").mkdir(parents=True, exist_ok=True)
+    for port in (WEB_PORT, SANDBOX_PORT) if env.get("SANDBOX_IN_USE") else (WEB_PORT,):
+        if not port_is_free(port):
+            print(f"Port {port} is taken: stop what runs there (or set PORT / SANDBOX_PORT).")
+            return 1
+
+    run(env, "migrate", "--noinput", "-v", "0")
+    run(env, "demo_data")
+
+    commands = {}
+    if env.get("SANDBOX_IN_USE"):
+        commands["sandbox"] = [PYTHON, "manage.py", "sandbox", "--port", str(SANDBOX_PORT)]
+    commands["worker"] = [
+        CELERY,
+        "-A",
+        "citrusadmin",
+        "worker",
+        "--queues",
+        "priority,sync",
+        "--concurrency",
+        "2",
+        "--loglevel",
+        "WARNING",
+    ]
+    commands["beat"] = [
+        CELERY,
+        "-A",
+        "citrusadmin",
+        "beat",
+        "--loglevel",
+        "WARNING",
+        "--schedule",
+        str(ROOT / "var" / "celerybeat-schedule"),
+    ]
+    commands["web"] = [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{WEB_PORT}"]
+
+    processes: dict[str, subprocess.Popen] = {}
+    for name, command in commands.items():
+        processes[name] = subprocess.Popen(command, cwd=ROOT, env=env)
+        if name == "sandbox" and not wait_for_port(SANDBOX_PORT, 20):
+            print("The sandbox did not start; see its output above.")
+            return stop(processes, 1)
+    if not wait_for_port(WEB_PORT, 30):
+        print("The web server did not start; see its output above.")
+        return stop(processes, 1)
+
+    database = env.get("DATABASE_URL") or "SQLite (var/citrusadmin.sqlite3)"
+    broker = (
+        env.get("CELERY_BROKER_URL") or env.get("REDIS_URL") or "file-system broker (var/broker)"
+    )
+    print("\ncitrusadmin demo is running. Started: " + ", ".join(processes))
+    print(f"  Console:   http://127.0.0.1:{WEB_PORT}/")
+    if "sandbox" in processes:
+        print(f"  Sandbox:   {SANDBOX_URL}/  (emulates CitrusAd and Custobar)")
+    print(f"  Database:  {database.split('@')[-1]}")
+    print(f"  Broker:    {broker.split('@')[-1]}")
+    print("  Log in as merchandiser / citrus-merch-2026, support / citrus-support-2026,")
+    print("            admin / citrus-admin-2026")
+    print("Press Ctrl-C to stop.\n", flush=True)
+
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        while True:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    print(
+                        f"The {name} stopped (exit code {process.returncode}); stopping the demo."
+                    )
+                    return stop(processes, 1)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return stop(processes, 0)
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def stop(processes: dict[str, subprocess.Popen], code: int) -> int:
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

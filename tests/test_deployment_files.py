@@ -1,0 +1,48 @@
+"""docker-compose.yml, .env.example and the README agree with each other and with the settings."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+README = (ROOT / "README.md").read_text()
+
+
+def test_compose_has_every_service_with_a_health_check():
+    services = COMPOSE["services"]
+    assert set(services) == {"web", "worker", "beat", "sandbox", "db", "redis"}
+    for name, service in services.items():
+        assert "healthcheck" in service, f"{name} has no health check"
+        assert service["healthcheck"]["test"], name
+
+
+def test_compose_pins_the_database_and_broker_versions():
+    assert COMPOSE["services"]["db"]["image"] == "postgres:16"
+    assert COMPOSE["services"]["redis"]["image"] == "redis:7"
+
+
+def test_app_services_wait_for_healthy_db_and_redis():
+    for name in ("web", "worker", "beat"):
+        depends = COMPOSE["services"][name]["depends_on"]
+        assert depends["db"]["condition"] == "service_healthy"
+        assert depends["redis"]["condition"] == "service_healthy"
+
+
+def test_web_runs_gunicorn_and_worker_listens_on_both_queues():
+    assert "gunicorn" in COMPOSE["services"]["web"]["command"]
+    assert "--queues priority,sync" in COMPOSE["services"]["worker"]["command"]
+
+
+def test_every_service_the_readme_mentions_exists():
+    mentioned = set(re.findall(r"`(web|worker|beat|sandbox|db|redis)`", README))
+    assert mentioned, "the README should name the compose services"
+    assert mentioned <= set(COMPOSE["services"])
+
+
+def test_every_setting_in_env_example_is_documented_in_the_readme():
+    names = re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M)
+    assert names
+    missing = [name for name in names if f"`{name}`" not in README]
+    assert not missing, f"README does not document {missing}"
