@@ -1,0 +1,129 @@
+"""`manage.py sandbox` runs a real server; `manage.py citrusad_check` says plainly what is wrong."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from syncs.remotes import CitrusAdClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the sandbox exited early: {process.stdout.read()}")
+        try:
+            if requests.get(url + "/_sandbox/health", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.05)
+    pytest.fail("the sandbox did not answer /_sandbox/health in time")
+
+
+def test_sandbox_command_serves_with_its_flags():
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "sandbox",
+            "--port",
+            str(port),
+            "--api-key",
+            "integrator-key=team-42",
+            "--reject-gtin",
+            "111",
+            "222",
+            "--rate429",
+            "0",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url, process)
+        config = requests.get(url + "/_sandbox/config", timeout=5).json()
+        assert config["reject_gtins"] == ["111", "222"]
+        assert config["api_keys"] == {"count": 1, "team_ids": ["team-42"]}
+        client = CitrusAdClient(base_url=url, api_key="integrator-key", team_id="team-42")
+        item = {"catalogId": "c", "gtin": "333", "inventory": 2}
+        assert client.upsert_catalog_products(items=[item]).items[0]["teamId"] == "team-42"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_sandbox_command_refuses_a_bad_flag():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "sandbox", "--fail-rate", "2"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "--fail-rate" in result.stderr
+
+
+def test_check_passes_against_the_sandbox(sandbox, capsys):
+    call_command("citrusad_check")
+    out = capsys.readouterr().out
+    assert "CitrusAd: OK" in out and "Custobar: OK" in out
+    assert "Team id 'sandbox-team' is accepted." in out
+
+
+def test_check_names_the_wrong_key_and_team(sandbox, settings, capsys):
+    settings.CITRUSAD_API_KEY = "not-the-key"
+    settings.CUSTOBAR_API_TOKEN = "not-the-token"
+    with pytest.raises(CommandError, match="2 destination"):
+        call_command("citrusad_check")
+    out = capsys.readouterr().out
+    assert "check CITRUSAD_API_KEY" in out
+    assert "check CUSTOBAR_API_TOKEN" in out
+    assert "not-the-key" not in out and "not-the-token" not in out
+    settings.CITRUSAD_API_KEY = sandbox.env()["CITRUSAD_API_KEY"]
+    settings.CITRUSAD_TEAM_ID = "someone-else"
+    with pytest.raises(CommandError):
+        call_command("citrusad_check", destination=["citrusad"])
+    assert "does not belong to this API key" in capsys.readouterr().out
+
+
+def test_check_says_what_is_missing_or_unreachable(sandbox, settings, capsys):
+    settings.CITRUSAD_TEAM_ID = ""
+    settings.CUSTOBAR_BASE_URL = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(CommandError):
+        call_command("citrusad_check")
+    out = capsys.readouterr().out
+    assert "CitrusAd is off: set CITRUSAD_TEAM_ID." in out
+    assert "Cannot reach http://127.0.0.1:" in out
+
+
+def test_check_reports_a_wrong_custobar_url(sandbox, settings, capsys):
+    settings.CUSTOBAR_BASE_URL = sandbox.url + "/elsewhere"
+    with pytest.raises(CommandError):
+        call_command("citrusad_check", destination=["custobar"])
+    assert "check CUSTOBAR_BASE_URL" in capsys.readouterr().out
