@@ -4,6 +4,8 @@ import pytest
 
 from tests.factories import UserFactory
 
+pytest_plugins = ["tests.sandbox_fixtures", "tests.worker_fixtures"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -30,3 +30,35 @@ def test_the_suite_uses_redis_when_redis_url_is_set(settings):
 
     if os.environ.get("REDIS_URL"):
         assert app.conf.broker_url == os.environ["REDIS_URL"]
+
+
+def test_manual_actions_are_routed_to_priority_and_bulk_to_sync():
+    import syncs.tasks  # noqa: F401 (registers the tasks)
+    from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC, TASK_DRAIN, TASK_DRAIN_MANUAL
+
+    def queue_of(name):
+        return app.amqp.router.route({}, name)["queue"].name
+
+    assert queue_of(TASK_DRAIN) == QUEUE_SYNC
+    assert queue_of(TASK_DRAIN_MANUAL) == QUEUE_PRIORITY
+    assert queue_of("syncs.tasks.sync_sweep") == QUEUE_PRIORITY
+    assert queue_of("syncs.tasks.sync_history_prune") == QUEUE_SYNC
+
+
+def test_every_periodic_task_exists_and_the_sweep_runs_often():
+    import syncs.tasks  # noqa: F401
+
+    schedule = app.conf.beat_schedule
+    assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
+    assert schedule["sync-sweep"]["schedule"] <= 60
+    assert "sync-history-prune" in schedule
+
+
+def test_every_countdown_is_below_the_visibility_timeout(settings):
+    from syncs.services.push import DRAIN_TIME_BUDGET, LATER_MAX_COUNTDOWN
+
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout")
+    if visibility is not None:
+        assert visibility > LATER_MAX_COUNTDOWN
+        assert app.conf.task_time_limit < visibility
+    assert app.conf.task_soft_time_limit > DRAIN_TIME_BUDGET

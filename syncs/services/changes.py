@@ -21,6 +21,7 @@ from syncs.models import (
     SyncKind,
     SyncState,
 )
+from syncs.services.dispatch import drain_enqueue_after_commit
 
 KIND_MODELS = {
     SyncKind.CATALOG: Catalog,
@@ -67,6 +68,8 @@ def sync_state_mark_changed(
     """Make each row pending at its current version for every destination of its kind.
 
     Call inside the transaction that bumped the rows' versions. Returns the states touched.
+    When it touched any, a push of `kind` is enqueued after the transaction commits (on the
+    priority queue for manual actions), so no write path can forget to start one.
     """
     model = KIND_MODELS[SyncKind(kind)]
     now = timezone.now()
@@ -82,4 +85,8 @@ def sync_state_mark_changed(
             for destination in KIND_DESTINATIONS[kind]:
                 cursor.execute(sql, [destination, kind, int(priority), now, *chunk])
                 touched += cursor.rowcount
+    if touched:
+        drain_enqueue_after_commit(
+            destinations=KIND_DESTINATIONS[kind], kind=kind, manual=priority == Priority.MANUAL
+        )
     return touched

@@ -1,0 +1,29 @@
+"""Every periodic task and every task route, in one place, with the reason beside each.
+
+Loaded by citrusadmin/celery.py.
+"""
+
+from celery.schedules import crontab
+
+TASK_ROUTES = {
+    # Bulk pushes: may run for a while, many at once, one per free worker process.
+    "syncs.tasks.sync_drain": {"queue": "sync"},
+    # Manual actions (stock-out, delete, retry, catalog creation): a worker consuming
+    # `priority` takes them at once, whatever bulk sync is running.
+    "syncs.tasks.sync_drain_manual": {"queue": "priority"},
+    # Short, and what restarts everything after a crash: never stuck behind a bulk backlog.
+    "syncs.tasks.sync_sweep": {"queue": "priority"},
+    "syncs.tasks.sync_history_prune": {"queue": "sync"},
+}
+
+BEAT_SCHEDULE = {
+    # The safety net of the push engine: hands back rows whose worker died (expired lease),
+    # and enqueues a drain wherever rows are due that no queued task covers (a lost message,
+    # Redis flushed, a retry whose scheduled drain was lost).
+    "sync-sweep": {"task": "syncs.tasks.sync_sweep", "schedule": 30.0},
+    # Sync history grows by one row per HTTP attempt; keep SYNC_HISTORY_RETENTION_DAYS of it.
+    "sync-history-prune": {
+        "task": "syncs.tasks.sync_history_prune",
+        "schedule": crontab(minute=17, hour=3),
+    },
+}

@@ -1,0 +1,97 @@
+"""Enqueue push drains after commit, deduplicated: 10,000 changes start one drain, not 10,000.
+
+`drain_enqueue` sets a short Redis flag (SET NX) per destination/kind/queue and sends the task
+only if it set it; a drain clears its flag as it starts, so a change committed after that start
+enqueues the next drain. See `syncs/services/push.py` for how drains then share the work.
+"""
+
+import logging
+from functools import cache
+
+import redis
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+logger = logging.getLogger("syncs.dispatch")
+
+QUEUE_SYNC = "sync"
+QUEUE_PRIORITY = "priority"
+TASK_DRAIN = "syncs.tasks.sync_drain"
+TASK_DRAIN_MANUAL = "syncs.tasks.sync_drain_manual"
+# Holds a keyed hash of the credentials a destination refused, so a change can resume it.
+PAUSED_CREDENTIALS_KEY = "citrusadmin:sync:paused-credentials:{destination}"
+DRAIN_FLAG_SECONDS = 120  # a lost drain task stops blocking new ones after this
+
+
+@cache
+def redis_client() -> redis.Redis | None:
+    """The Redis the broker uses, or None (the demo's file broker)."""
+    url = settings.REDIS_URL or settings.CELERY_BROKER_URL
+    return redis.Redis.from_url(url) if url.startswith(("redis://", "rediss://")) else None
+
+
+def _flag_key(destination: str, kind: str, queue: str, later: bool = False) -> str:
+    return f"citrusadmin:sync:drain:{destination}:{kind}:{queue}{':later' if later else ''}"
+
+
+def _flag_set(key: str, seconds: int) -> bool:
+    client = redis_client()
+    if client is None:
+        # Without Redis (the SQLite demo with its file broker) every request enqueues a drain;
+        # the claims still keep drains off each other's rows.
+        return True
+    return bool(client.set(key, "1", nx=True, ex=max(1, int(seconds))))
+
+
+def drain_flag_clear(*, destination: str, kind: str, manual: bool = False) -> None:
+    """Called by a drain as it starts: changes committed from now on enqueue the next drain.
+
+    The "later" flag (a drain scheduled for when a backoff ends) goes too: this drain will
+    schedule its own for the earliest row still waiting, which may be sooner.
+    """
+    client = redis_client()
+    if client is not None:
+        client.delete(
+            _flag_key(destination, kind, QUEUE_PRIORITY if manual else QUEUE_SYNC),
+            _flag_key(destination, kind, QUEUE_SYNC, later=True),
+        )
+
+
+def drain_enqueue(
+    *, destination: str, kind: str, manual: bool = False, countdown: float | None = None
+) -> bool:
+    """Send a drain task unless one is already queued for this destination/kind/queue.
+
+    A broker that cannot be reached is logged, not raised: this runs after the commit (the
+    change is safe), and the beat sweep enqueues the drain once the broker is back.
+    """
+    queue = QUEUE_PRIORITY if manual else QUEUE_SYNC
+    later = bool(countdown)
+    seconds = int(countdown or 0) + (1 if later else DRAIN_FLAG_SECONDS)
+    try:
+        if not _flag_set(_flag_key(destination, kind, queue, later), seconds):
+            return False
+        current_app.send_task(
+            TASK_DRAIN_MANUAL if manual else TASK_DRAIN,
+            kwargs={"destination": destination, "kind": kind},
+            queue=queue,
+            countdown=countdown or None,
+        )
+    except (redis.RedisError, OperationalError, OSError) as exc:
+        logger.warning(
+            "Could not enqueue a %s/%s drain (%s); the sweep will.", destination, kind, exc
+        )
+        return False
+    return True
+
+
+def drain_enqueue_after_commit(*, destinations: tuple[str, ...], kind: str, manual: bool) -> None:
+    """After the current transaction commits (never before), start pushing `kind`."""
+    for destination in destinations:
+        transaction.on_commit(
+            lambda destination=destination: drain_enqueue(
+                destination=destination, kind=kind, manual=manual
+            )
+        )

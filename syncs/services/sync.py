@@ -1,0 +1,148 @@
+"""What people do to the sync itself: retry failed rows, resume a destination, prune history."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from syncs.models import (
+    Destination,
+    DestinationName,
+    Priority,
+    SyncBatch,
+    SyncKind,
+    SyncState,
+    SyncStatus,
+)
+from syncs.services.audit import audit_event_record
+from syncs.services.dispatch import PAUSED_CREDENTIALS_KEY, drain_enqueue, redis_client
+
+PRUNE_CHUNK = 5000
+
+_RETRY_RESET = {
+    "status": SyncStatus.PENDING,
+    "attempts": 0,
+    "next_attempt_at": None,
+    "first_failure_at": None,
+    "lease_expires_at": None,
+}
+
+
+def row_retry(
+    *, kind: str, object_id: int, destination: str, actor: AbstractBaseUser | None
+) -> SyncState:
+    """Push one failed row again now, with priority (the history keeps the old error)."""
+    if kind not in SyncKind.values or destination not in DestinationName.values:
+        raise ValidationError("Unknown kind or destination.")
+    with transaction.atomic():
+        state = (
+            SyncState.objects.select_for_update()
+            .filter(kind=kind, object_id=object_id, destination=destination)
+            .first()
+        )
+        if state is None:
+            raise ValidationError("This row has never been marked for sync.")
+        if state.status == SyncStatus.UNKNOWN:
+            raise ValidationError(
+                "The catalog creation's outcome is unknown: check CitrusAd first, then resolve it."
+            )
+        if state.status not in (SyncStatus.FAILED, SyncStatus.PENDING):
+            return state  # confirmed or being pushed: nothing to retry
+        before = {"status": state.status, "last_error": state.last_error}
+        SyncState.objects.filter(pk=state.pk).update(priority=Priority.MANUAL, **_RETRY_RESET)
+        audit_event_record(
+            actor=actor,
+            action="sync.retry",
+            object_kind=kind,
+            object_id=object_id,
+            object_repr=f"{kind} {object_id} → {destination}",
+            before=before,
+            after={"status": SyncStatus.PENDING},
+        )
+        transaction.on_commit(
+            lambda: drain_enqueue(destination=destination, kind=kind, manual=True)
+        )
+    state.refresh_from_db()
+    return state
+
+
+def rows_retry_failed(
+    *,
+    actor: AbstractBaseUser | None,
+    destination: str | None = None,
+    kind: str | None = None,
+) -> int:
+    """Queue every failed row (optionally of one destination/kind) again; returns how many."""
+    rows = SyncState.objects.filter(status=SyncStatus.FAILED)
+    if destination:
+        rows = rows.filter(destination=destination)
+    if kind:
+        rows = rows.filter(kind=kind)
+    with transaction.atomic():
+        pairs = set(rows.values_list("destination", "kind").distinct().order_by())
+        count = rows.update(**_RETRY_RESET)
+        if count:
+            audit_event_record(
+                actor=actor,
+                action="sync.retry_failed",
+                object_kind="sync",
+                object_id=f"{destination or 'all'}/{kind or 'all'}",
+                after={"rows": count},
+            )
+        for pair_destination, pair_kind in pairs:
+            transaction.on_commit(
+                lambda d=pair_destination, k=pair_kind: drain_enqueue(destination=d, kind=k)
+            )
+    return count
+
+
+def destination_resume(*, destination: str, actor: AbstractBaseUser | None) -> Destination:
+    """Unpause a destination (credentials fixed) and push everything that waited."""
+    if destination not in DestinationName.values:
+        raise ValidationError(f"Unknown destination {destination!r}.")
+    with transaction.atomic():
+        row, _ = Destination.objects.select_for_update().get_or_create(name=destination)
+        if not row.paused:
+            return row
+        before = {"paused": True, "paused_reason": row.paused_reason}
+        row.paused, row.paused_reason, row.paused_at = False, "", None
+        client = redis_client()
+        if client is not None:
+            client.delete(PAUSED_CREDENTIALS_KEY.format(destination=destination))
+        row.save(update_fields=["paused", "paused_reason", "paused_at"])
+        audit_event_record(
+            actor=actor,
+            action="destination.resume",
+            object_kind="destination",
+            object_id=destination,
+            object_repr=row.get_name_display(),
+            before=before,
+            after={"paused": False},
+        )
+        for kind in SyncKind.values:
+            for manual in (True, False):
+                transaction.on_commit(
+                    lambda k=kind, m=manual: drain_enqueue(
+                        destination=destination, kind=k, manual=m
+                    )
+                )
+    return row
+
+
+def sync_history_prune(*, days: int | None = None) -> int:
+    """Delete SyncBatch rows older than the retention (`SYNC_HISTORY_RETENTION_DAYS`)."""
+    cutoff = timezone.now() - timedelta(days=days or settings.SYNC_HISTORY_RETENTION_DAYS)
+    deleted = 0
+    # In chunks, so a large backlog never holds one long delete transaction.
+    while True:
+        ids = list(
+            SyncBatch.objects.filter(created_at__lt=cutoff)
+            .order_by("id")
+            .values_list("id", flat=True)[:PRUNE_CHUNK]
+        )
+        if not ids:
+            return deleted
+        deleted += SyncBatch.objects.filter(pk__in=ids).delete()[0]
