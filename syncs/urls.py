@@ -1,7 +1,74 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from syncs.views import home
+from syncs.views import (
+    audit,
+    catalogs,
+    customers,
+    dashboard,
+    history,
+    imports,
+    operators,
+    orders,
+    products,
+)
+
+
+class RowIdConverter:
+    """A database id: at most 18 digits, so a huge number is a 404, never a database error."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(RowIdConverter, "id")
 
 urlpatterns = [
-    path("", home.home, name="home"),
+    path("", dashboard.dashboard, name="home"),
+    path(
+        "destinations/<str:name>/resume/", dashboard.destination_resume, name="destination_resume"
+    ),
+    path("history/", history.batch_list, name="batch_list"),
+    path("history/<id:pk>/", history.batch_detail, name="batch_detail"),
+    path("history/<id:pk>/retry/", history.batch_retry, name="batch_retry"),
+    path("sync/retry/", history.row_retry_view, name="row_retry"),
+    path("products/", products.product_search, name="product_search"),
+    path("products/bulk-stock/", products.product_bulk_stock, name="product_bulk_stock"),
+    path("products/<id:pk>/", products.product_detail, name="product_detail"),
+    path("products/<id:pk>/chip/", products.product_chip, name="product_chip"),
+    path("products/<id:pk>/stock/", products.product_stock, name="product_stock"),
+    path("products/<id:pk>/live/", products.product_live, name="product_live"),
+    path("products/<id:pk>/delete/", products.product_delete_view, name="product_delete"),
+    path("customers/", customers.customer_search, name="customer_search"),
+    path("customers/<id:pk>/", customers.customer_detail, name="customer_detail"),
+    path(
+        "customers/<id:pk>/forget/",
+        customers.customer_flag,
+        {"action": "forget"},
+        name="customer_forget",
+    ),
+    path(
+        "customers/<id:pk>/delete/",
+        customers.customer_flag,
+        {"action": "delete"},
+        name="customer_delete",
+    ),
+    path("orders/", orders.order_search, name="order_search"),
+    path("orders/<id:pk>/", orders.order_detail, name="order_detail"),
+    path("catalogs/", catalogs.catalog_list, name="catalog_list"),
+    path("catalogs/register/", catalogs.catalog_register_view, name="catalog_register"),
+    path("catalogs/create/", catalogs.catalog_create_view, name="catalog_create"),
+    path("catalogs/<id:pk>/resolve/", catalogs.catalog_resolve, name="catalog_resolve"),
+    path("imports/", imports.import_list, name="import_list"),
+    path("imports/<id:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<id:pk>/run/", imports.import_run, name="import_run"),
+    path("imports/<id:pk>/cancel/", imports.import_cancel, name="import_cancel"),
+    path("imports/<id:pk>/errors.csv", imports.import_errors_csv, name="import_errors_csv"),
+    path("audit/", audit.audit_list, name="audit_list"),
+    path("healthz", operators.healthz, name="healthz"),
+    path("metrics", operators.metrics, name="metrics"),
 ]

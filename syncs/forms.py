@@ -1,0 +1,208 @@
+"""Forms parse every query string and POST body: a bad value becomes a message, never a 500."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+
+from syncs.models import (
+    BatchOutcome,
+    Catalog,
+    DestinationName,
+    ImportEncoding,
+    ImportKind,
+    SyncKind,
+)
+
+_ANY = [("", "Any")]
+MAX_ID = 2**63 - 1  # PostgreSQL bigint: a larger id would be a database error, not a message
+
+
+def _keyset_field() -> forms.IntegerField:
+    return forms.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, widget=forms.HiddenInput
+    )
+
+
+class BatchFilterForm(forms.Form):
+    destination = forms.ChoiceField(choices=_ANY + DestinationName.choices, required=False)
+    kind = forms.ChoiceField(choices=_ANY + SyncKind.choices, required=False)
+    outcome = forms.ChoiceField(choices=_ANY + BatchOutcome.choices, required=False)
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    key = forms.CharField(
+        label="Carried GTIN / customer id / order id", max_length=100, required=False
+    )
+    before = _keyset_field()
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+    def selector_kwargs(self) -> dict:
+        data = self.cleaned_data
+        tz = timezone.get_current_timezone()
+
+        def at_midnight(day: datetime.date | None) -> datetime.datetime | None:
+            if day is None:
+                return None
+            return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+
+        until = data.get("until")
+        return {
+            "destination": data.get("destination") or "",
+            "kind": data.get("kind") or "",
+            "outcome": data.get("outcome") or "",
+            "since": at_midnight(data.get("since")),
+            "until": at_midnight(until + datetime.timedelta(days=1)) if until else None,
+            "key": (data.get("key") or "").strip(),
+            "before_id": data.get("before"),
+        }
+
+
+STOCK_CHOICES = [("", "Any"), ("in", "In stock"), ("out", "Stocked out")]
+SYNC_CHOICES = [
+    ("", "Any"),
+    ("pending", "Pending"),
+    ("confirmed", "Confirmed"),
+    ("failed", "Failed"),
+    ("unknown", "Outcome unknown"),
+]
+
+
+class ProductSearchForm(forms.Form):
+    q = forms.CharField(
+        label="GTIN or name",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autofocus": True,
+                "autocomplete": "off",
+                "placeholder": "Scan or type a GTIN, a GTIN prefix or words of the name",
+            }
+        ),
+    )
+    catalog = forms.ModelChoiceField(
+        queryset=Catalog.objects.order_by("name"), required=False, empty_label="Any"
+    )
+    stock = forms.ChoiceField(choices=STOCK_CHOICES, required=False)
+    sync = forms.ChoiceField(label="Sync state", choices=SYNC_CHOICES, required=False)
+    after = _keyset_field()
+
+    def search_kwargs(self) -> dict:
+        """The search as the product services and selectors take it."""
+        data = self.cleaned_data
+        catalog = data.get("catalog")
+        return {
+            "q": (data.get("q") or "").strip(),
+            "catalog_id": catalog.pk if catalog else None,
+            "stock": data.get("stock") or "",
+            "sync": data.get("sync") or "",
+        }
+
+
+class StockForm(forms.Form):
+    state = forms.ChoiceField(choices=[("out", "Stocked out"), ("in", "In stock")])
+
+
+class BulkStockForm(ProductSearchForm):
+    state = forms.ChoiceField(choices=[("out", "Stocked out"), ("in", "In stock")])
+    scope = forms.ChoiceField(
+        choices=[("selected", "The selected products"), ("search", "All matching this search")]
+    )
+    product_ids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    confirm = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any id is acceptable here; the service reads only the rows that exist.
+        self.fields["product_ids"].valid_value = lambda value: (
+            str(value).isdigit() and int(value) <= MAX_ID
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("scope") == "selected" and not data.get("product_ids"):
+            raise forms.ValidationError("Select at least one product first.")
+        return data
+
+
+class ConfirmForm(forms.Form):
+    confirm = forms.BooleanField(
+        required=True, error_messages={"required": "Tick the box to confirm."}
+    )
+
+
+class RetryForm(forms.Form):
+    destination = forms.ChoiceField(choices=DestinationName.choices)
+    kind = forms.ChoiceField(choices=SyncKind.choices)
+    object_id = forms.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "autofocus": True}),
+    )
+    after = _keyset_field()
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label="User", max_length=150, required=False)
+    action = forms.CharField(max_length=50, required=False)
+    object_kind = forms.CharField(label="Object kind", max_length=30, required=False)
+    object_id = forms.CharField(label="Object id", max_length=100, required=False)
+    before = _keyset_field()
+
+
+class CatalogRegisterForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    citrusad_id = forms.CharField(label="CitrusAd catalog id", max_length=64)
+    team_id = forms.CharField(label="CitrusAd team id", max_length=64, required=False)
+
+
+class CatalogCreateForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    team_id = forms.CharField(label="CitrusAd team id", max_length=64, required=False)
+
+
+class CatalogResolveForm(forms.Form):
+    citrusad_id = forms.CharField(label="CitrusAd catalog id", max_length=64, required=False)
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(choices=ImportKind.choices)
+    file = forms.FileField(
+        label="CSV file", widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
+    )
+    catalog = forms.ModelChoiceField(
+        queryset=Catalog.objects.order_by("name"),
+        required=False,
+        empty_label="From each row's catalogId",
+        help_text="Products only: the catalog for rows without a catalogId column.",
+    )
+    encoding = forms.ChoiceField(choices=ImportEncoding.choices, required=False)
+    dry_run = forms.BooleanField(
+        label="Dry run: check everything, write nothing", required=False, initial=True
+    )
+    skip_invalid = forms.BooleanField(label="Skip invalid rows and import the rest", required=False)
+    confirm_large_change = forms.BooleanField(
+        label="I mean it: allow a large stock-out or change (the safeguard)", required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("catalog") and data.get("kind") != ImportKind.PRODUCTS:
+            self.add_error("catalog", "A catalog can be chosen for product imports only.")
+        return data

@@ -1,0 +1,100 @@
+"""Small presentation helpers for the console templates."""
+
+import json
+
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+_WIDTH, _HEIGHT, _PAD, _TOP = 480, 120, 18, 16
+
+
+@register.simple_tag
+def hourly_chart(buckets, field: str, title: str) -> SafeString:
+    """A server-rendered SVG bar chart of one field of HourBucket rows (no JavaScript, no CDN)."""
+    values = [getattr(b, field) for b in buckets]
+    peak = max(values, default=0) or 1
+    slot = _WIDTH / max(len(values), 1)
+    bars = []
+    for i, (bucket, value) in enumerate(zip(buckets, values, strict=True)):
+        height = round((_HEIGHT - _PAD - _TOP) * value / peak, 1)
+        bars.append(
+            (
+                round(i * slot + 1, 1),
+                round(_HEIGHT - _PAD - height, 1),
+                round(max(slot - 2, 1), 1),
+                height,
+                f"{bucket.hour:%H}:00 UTC: {value}",
+            )
+        )
+    rects = format_html_join(
+        "",
+        '<rect class="bar" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>',
+        bars,
+    )
+    first = buckets[0].hour if buckets else None
+    last = buckets[-1].hour if buckets else None
+    labels = ""
+    if first and last:
+        labels = format_html(
+            '<text class="axis" x="0" y="{}">{}</text>'
+            '<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>'
+            '<text class="axis" x="{}" y="10" text-anchor="end">max {}</text>',
+            _HEIGHT - 3,
+            f"{first:%H}:00",
+            _WIDTH,
+            _HEIGHT - 3,
+            f"{last:%H}:00",
+            _WIDTH,
+            peak if any(values) else 0,
+        )
+    total = sum(values)
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" '
+        'aria-label="{}: {} in the last 24 hours"><title>{}</title>{}{}</svg>',
+        _WIDTH,
+        _HEIGHT,
+        title,
+        total,
+        title,
+        rects,
+        labels,
+    )
+
+
+@register.filter
+def duration(seconds: float) -> str:
+    """1 h 05 min / 4 min 10 s / 12 s."""
+    seconds = int(seconds or 0)
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds} s"
+
+
+@register.filter
+def pretty_json(value) -> str:
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def wire(value) -> str:
+    """A payload value as it travels: lists and objects as compact JSON, text as itself."""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

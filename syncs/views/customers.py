@@ -1,0 +1,79 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from syncs import selectors
+from syncs.forms import ConfirmForm, SearchForm
+from syncs.models import SyncKind
+from syncs.services.customers import customer_forget, customer_mark_deleted
+from syncs.views.access import get_customer_for, render_page, require_permission
+
+# Custobar flags that cannot be undone, with the words the confirmation uses.
+IRREVERSIBLE_ACTIONS = {
+    "forget": (
+        "Forget",
+        "Custobar erases this customer's personal data (GDPR). It cannot be undone.",
+    ),
+    "delete": (
+        "Mark deleted",
+        "Custobar marks this customer deleted. It cannot be undone.",
+    ),
+}
+
+
+@require_GET
+def customer_search(request):
+    require_permission(request.user, "syncs.view_customer")
+    form = SearchForm(request.GET)
+    customers, next_id = [], None
+    if form.is_valid():
+        customers, next_id = selectors.customer_search(
+            q=form.cleaned_data["q"], after_id=form.cleaned_data.get("after")
+        )
+    context = {
+        "form": form,
+        "customers": customers,
+        "next_id": next_id,
+        "q": form.cleaned_data.get("q", "") if form.is_valid() else "",
+    }
+    return render_page(request, "customers/search.html", context, partial="results")
+
+
+@require_GET
+def customer_detail(request, pk: int):
+    customer = get_customer_for(request.user, pk)
+    states = selectors.sync_state_for(kind=SyncKind.CUSTOMER, object_ids=[customer.pk])
+    key = customer.external_id or customer.email or customer.phone_number
+    context = {
+        "customer": customer,
+        "states": states.get(customer.pk, {}),
+        "batches": selectors.sync_batch_for_key(key=key, kind=SyncKind.CUSTOMER),
+        "events": selectors.audit_event_for(object_kind="customer", object_id=customer.pk),
+        "can_forget": request.user.has_perm("syncs.forget_customer"),
+        "can_retry": request.user.has_perm("syncs.retry_sync"),
+    }
+    return render_page(request, "customers/detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def customer_flag(request, pk: int, action: str):
+    """Confirm, then send Custobar's irreversible is_forgotten / is_deleted."""
+    customer = get_customer_for(request.user, pk, "syncs.forget_customer")
+    label, warning = IRREVERSIBLE_ACTIONS[action]
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        # The services ignore a customer already marked, so a second click is harmless.
+        if action == "forget":
+            customer_forget(customer=customer, actor=request.user)
+        else:
+            customer_mark_deleted(customer=customer, actor=request.user)
+        messages.success(request, f"{label}: sent to Custobar with the next push.")
+        return redirect("customer_detail", pk=pk)
+    context = {
+        "customer": customer,
+        "form": form,
+        "action": action,
+        "label": label,
+        "warning": warning,
+    }
+    return render(request, "customers/flag_confirm.html", context)

@@ -1,0 +1,83 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from syncs import selectors
+from syncs.forms import BatchFilterForm, RetryForm
+from syncs.models import SyncStatus
+from syncs.services.sync import row_retry
+from syncs.views.access import get_batch_for, render_page, require_permission, safe_next
+
+
+@require_GET
+def batch_list(request):
+    """Every SyncBatch, newest first, keyset-paginated by id."""
+    require_permission(request.user, "syncs.view_syncbatch")
+    form = BatchFilterForm(request.GET)
+    batches, next_id = [], None
+    if form.is_valid():
+        batches, next_id = selectors.sync_batch_list(**form.selector_kwargs())
+    query = request.GET.copy()
+    query.pop("before", None)
+    context = {"form": form, "batches": batches, "next_id": next_id, "query": query.urlencode()}
+    return render_page(request, "syncs/history.html", context, partial="results")
+
+
+@require_GET
+def batch_detail(request, pk: int):
+    batch = get_batch_for(request.user, pk)
+    rows = selectors.sync_batch_rows(batch=batch)
+    context = {
+        "batch": batch,
+        "rows": rows,
+        "failed_rows": [r for r in rows if r.state.status == SyncStatus.FAILED],
+        "can_retry": request.user.has_perm("syncs.retry_sync"),
+    }
+    return render_page(request, "syncs/batch_detail.html", context)
+
+
+@require_POST
+def batch_retry(request, pk: int):
+    """Retry every row whose last push was this batch and failed."""
+    require_permission(request.user, "syncs.retry_sync")
+    batch = get_batch_for(request.user, pk)
+    retried = 0
+    # Only rows still failed: a second click finds none and changes nothing.
+    for row in selectors.sync_batch_rows(batch=batch):
+        if row.state.status == SyncStatus.FAILED:
+            row_retry(
+                kind=row.state.kind,
+                object_id=row.state.object_id,
+                destination=row.state.destination,
+                actor=request.user,
+            )
+            retried += 1
+    if retried:
+        messages.success(request, f"{retried} failed row(s) queued again.")
+    else:
+        messages.info(request, "Nothing in this batch is failed any more.")
+    return redirect("batch_detail", pk=batch.pk)
+
+
+@require_POST
+def row_retry_view(request):
+    """Retry one failed row (dashboard list, product/customer/order pages)."""
+    require_permission(request.user, "syncs.retry_sync")
+    form = RetryForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("That retry request is incomplete; reload the page.")
+    try:
+        state = row_retry(actor=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        if request.htmx:
+            return render(request, "syncs/dashboard.html#retry-error", {"error": error})
+        messages.error(request, error)
+        return redirect(safe_next(request, reverse("home")))
+    if request.htmx:
+        return render(request, "syncs/dashboard.html#retried", {"state": state})
+    messages.success(request, "Queued again: it goes out with the next push.")
+    return redirect(safe_next(request, reverse("home")))

@@ -1,0 +1,128 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from syncs import selectors
+from syncs.forms import ImportUploadForm
+from syncs.models import ImportJob, ImportStatus
+from syncs.services.imports import import_job_cancel, import_job_create, import_job_error_csv
+from syncs.views.access import render_page, require_permission
+
+
+def _get_import_for(user, pk: int) -> ImportJob:
+    require_permission(user, "syncs.import_data")
+    job = selectors.import_job_get(job_id=pk)
+    if job is None:
+        raise Http404("No such import.")
+    return job
+
+
+@require_http_methods(["GET", "POST"])
+def import_list(request):
+    """Upload a CSV (dry run first by default) and follow every import's progress."""
+    require_permission(request.user, "syncs.import_data")
+    if request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                job = import_job_create(
+                    kind=data["kind"],
+                    actor=request.user,
+                    uploaded_file=data["file"],
+                    catalog=data["catalog"],
+                    dry_run=data["dry_run"],
+                    skip_invalid=data["skip_invalid"],
+                    confirm_large_change=data["confirm_large_change"],
+                    encoding=data["encoding"],
+                )
+            except ValidationError as exc:
+                form.add_error("file", exc)
+            else:
+                return redirect("import_detail", pk=job.pk)
+    else:
+        form = ImportUploadForm(initial={"dry_run": True})
+    before = request.GET.get("before", "")
+    before_id = int(before) if before.isdigit() and len(before) <= 18 else None
+    jobs, next_id = selectors.import_job_list(before_id=before_id)
+    context = {
+        "form": form,
+        "jobs": jobs,
+        "next_id": next_id,
+        "any_running": any(not job.is_finished for job in jobs),
+        "max_stockout_share": settings.IMPORT_MAX_STOCKOUT_SHARE * 100,
+    }
+    status = 400 if form.errors else 200
+    return render_page(request, "imports/list.html", context, partial="jobs", status=status)
+
+
+@require_GET
+def import_detail(request, pk: int):
+    job = _get_import_for(request.user, pk)
+    clean_dry_run = (
+        job.dry_run
+        and job.status == ImportStatus.SUCCEEDED
+        and not job.rows_invalid
+        and not job.needs_confirmation
+    )
+    context = {
+        "job": job,
+        "clean_dry_run": clean_dry_run,
+        "follow_up": selectors.import_job_follow_up(job=job) if job.is_finished else None,
+    }
+    return render_page(request, "imports/detail.html", context, partial="job")
+
+
+@require_POST
+def import_run(request, pk: int):
+    """Import for real: after a clean dry run, or after the safeguard stopped the import.
+
+    Once per file: a second click finds the import already started and goes to it.
+    """
+    require_permission(request.user, "syncs.import_data")
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=pk).first()
+        if job is None:
+            raise Http404("No such import.")
+        follow_up = selectors.import_job_follow_up(job=job)
+        if follow_up is None:
+            try:
+                follow_up = import_job_create(
+                    kind=job.kind,
+                    actor=request.user,
+                    path=job.file_path,
+                    catalog=job.catalog,
+                    dry_run=False,
+                    skip_invalid=job.skip_invalid,
+                    confirm_large_change=job.confirm_large_change or job.needs_confirmation,
+                    encoding=job.encoding,
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("import_detail", pk=pk)
+    return redirect("import_detail", pk=follow_up.pk)
+
+
+@require_POST
+def import_cancel(request, pk: int):
+    job = _get_import_for(request.user, pk)
+    if import_job_cancel(job=job, actor=request.user):
+        messages.success(request, "Import cancelled: nothing was written.")
+    else:
+        messages.info(request, "That import had already finished.")
+    return redirect("import_detail", pk=pk)
+
+
+@require_GET
+def import_errors_csv(request, pk: int):
+    """Every invalid row with its error, as a CSV to fix and upload again."""
+    job = _get_import_for(request.user, pk)
+    response = StreamingHttpResponse(
+        import_job_error_csv(job=job), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    return response

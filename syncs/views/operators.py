@@ -1,0 +1,134 @@
+"""For load balancers and Prometheus: no session, no CSRF, their own checks."""
+
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from syncs import selectors
+
+
+def _broker_ok() -> bool:
+    from citrusadmin.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception:  # noqa: BLE001 - any failure means "broker unreachable" here
+        return False
+    return True
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - any failure means "database unreachable" here
+        return False
+    return True
+
+
+@login_not_required
+@require_GET
+def healthz(request):
+    """200 when the database and the broker answer; destinations are reported, not judged."""
+    database = _database_ok()
+    broker = _broker_ok()
+    destinations = {}
+    if database:
+        for overview in selectors.sync_overview():
+            state = "ok"
+            if not overview.configured:
+                state = "not_configured"
+            elif overview.paused:
+                state = "paused"
+            destinations[overview.name] = state
+    body = {
+        "status": "ok" if database and broker else "unavailable",
+        "database": "ok" if database else "unavailable",
+        "broker": "ok" if broker else "unavailable",
+        "destinations": destinations,
+    }
+    return JsonResponse(body, status=200 if database and broker else 503)
+
+
+def _token_ok(request) -> bool:
+    expected = settings.METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _sample(name: str, labels: dict[str, str], value: float) -> str:
+    def escape(text: str) -> str:
+        return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+    rendered = ",".join(f'{key}="{escape(val)}"' for key, val in labels.items())
+    number = f"{value:.3f}" if isinstance(value, float) else str(value)
+    return f"{name}{{{rendered}}} {number}"
+
+
+_HELP = {
+    "citrusadmin_sync_rows": "Rows per destination, kind and sync status.",
+    "citrusadmin_sync_lag_seconds": "Age of the oldest change not yet confirmed.",
+    "citrusadmin_destination_paused": "1 when a destination rejected our credentials.",
+    "citrusadmin_pushes_last_hour": "HTTP attempts in the last hour by outcome.",
+    "citrusadmin_push_latency_seconds": "Push latency over the last hour (mean and max).",
+}
+
+
+@login_not_required
+@require_GET
+def metrics(request):
+    """Prometheus text format, behind `Authorization: Bearer <METRICS_TOKEN>`.
+
+    Off (404) until METRICS_TOKEN is set, so a deployment never exposes it by accident.
+    """
+    if not settings.METRICS_TOKEN:
+        return HttpResponse("Metrics are off: set METRICS_TOKEN.", status=404)
+    if not _token_ok(request):
+        return HttpResponse("Wrong or missing token.", status=401)
+    samples: dict[str, list[str]] = {name: [] for name in _HELP}
+    for overview in selectors.sync_overview():
+        dest = overview.name
+        samples["citrusadmin_destination_paused"].append(
+            _sample("citrusadmin_destination_paused", {"destination": dest}, int(overview.paused))
+        )
+        for k in overview.kinds:
+            for status in ("pending", "failed", "confirmed", "unknown"):
+                samples["citrusadmin_sync_rows"].append(
+                    _sample(
+                        "citrusadmin_sync_rows",
+                        {"destination": dest, "kind": k.kind, "status": status},
+                        getattr(k, status),
+                    )
+                )
+            samples["citrusadmin_sync_lag_seconds"].append(
+                _sample(
+                    "citrusadmin_sync_lag_seconds",
+                    {"destination": dest, "kind": k.kind},
+                    float(k.lag_seconds),
+                )
+            )
+    for row in selectors.sync_batch_recent_stats(minutes=60):
+        labels = {"destination": row["destination"], "kind": row["kind"], "outcome": row["outcome"]}
+        samples["citrusadmin_pushes_last_hour"].append(
+            _sample("citrusadmin_pushes_last_hour", labels, row["n"])
+        )
+        for stat in ("mean", "max"):
+            samples["citrusadmin_push_latency_seconds"].append(
+                _sample(
+                    "citrusadmin_push_latency_seconds",
+                    {**labels, "stat": stat},
+                    float(row[f"{stat}_ms"] or 0) / 1000,
+                )
+            )
+    lines = []
+    for name, help_text in _HELP.items():
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", *samples[name]]
+    return HttpResponse(
+        "\n".join(lines) + "\n", content_type="text/plain; version=0.0.4; charset=utf-8"
+    )

@@ -1,0 +1,38 @@
+from django.views.decorators.http import require_GET
+
+from syncs import selectors
+from syncs.forms import SearchForm
+from syncs.models import SyncKind
+from syncs.views.access import get_order_for, render_page, require_permission
+
+
+@require_GET
+def order_search(request):
+    require_permission(request.user, "syncs.view_order")
+    form = SearchForm(request.GET)
+    orders, next_id = [], None
+    if form.is_valid():
+        orders, next_id = selectors.order_search(
+            q=form.cleaned_data["q"], after_id=form.cleaned_data.get("after")
+        )
+    context = {
+        "form": form,
+        "orders": orders,
+        "next_id": next_id,
+        "q": form.cleaned_data.get("q", "") if form.is_valid() else "",
+    }
+    return render_page(request, "orders/search.html", context, partial="results")
+
+
+@require_GET
+def order_detail(request, pk: int):
+    order = get_order_for(request.user, pk)
+    states = selectors.sync_state_for(kind=SyncKind.ORDER, object_ids=[order.pk])
+    context = {
+        "order": order,
+        "states": states.get(order.pk, {}),
+        "batches": selectors.sync_batch_for_key(key=order.order_id, kind=SyncKind.ORDER),
+        "events": selectors.audit_event_for(object_kind="order", object_id=order.pk),
+        "can_retry": request.user.has_perm("syncs.retry_sync"),
+    }
+    return render_page(request, "orders/detail.html", context)

@@ -1,0 +1,157 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from syncs import selectors
+from syncs.forms import BulkStockForm, ConfirmForm, ProductSearchForm, StockForm
+from syncs.models import SyncKind
+from syncs.services.products import product_bulk_set_stock, product_delete, product_set_stock
+from syncs.views.access import get_product_for, render_page, require_permission, safe_next
+
+
+@require_GET
+def product_search(request):
+    """One box for a scanned GTIN, a GTIN prefix or name words; results swap in place."""
+    require_permission(request.user, "syncs.view_product")
+    form = ProductSearchForm(request.GET)
+    products, next_id = [], None
+    if form.is_valid():
+        products, next_id = selectors.product_search_page(
+            **form.search_kwargs(), after_id=form.cleaned_data.get("after")
+        )
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {
+        "form": form,
+        "products": products,
+        "next_id": next_id,
+        "query": query.urlencode(),
+        "searched": bool(request.GET),
+        "can_set_stock": request.user.has_perm("syncs.set_product_stock"),
+    }
+    return render_page(request, "products/search.html", context, partial="results")
+
+
+@require_GET
+def product_chip(request, pk: int):
+    """The sync status chip alone; pending chips poll this until they settle."""
+    product = get_product_for(request.user, pk)
+    return render(request, "products/search.html#chip", {"product": product})
+
+
+@require_POST
+def product_stock(request, pk: int):
+    """Set a product's stock to the state sent (out or in): a repeat is harmless."""
+    product = get_product_for(request.user, pk, "syncs.set_product_stock")
+    form = StockForm(request.POST)
+    error = ""
+    if not form.is_valid():
+        error = "Choose stock out or restore."
+    else:
+        try:
+            product_set_stock(product=product, state=form.cleaned_data["state"], actor=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    if request.htmx:
+        context = {
+            "product": selectors.product_get(product_id=pk),
+            "can_set_stock": True,
+            "stock_error": error,
+        }
+        return render(request, "products/search.html#row", context)
+    if error:
+        messages.error(request, error)
+    else:
+        verb = "stocked out" if form.cleaned_data["state"] == "out" else "restored"
+        messages.success(request, f"{product.gtin} {verb}; CitrusAd gets it within seconds.")
+    return redirect(safe_next(request, reverse("product_detail", args=[pk])))
+
+
+@require_POST
+def product_bulk_stock(request):
+    """Stock out (or restore) the selected products or every product matching a search.
+
+    The first POST shows how many products it would change; only the confirmed POST writes.
+    """
+    require_permission(request.user, "syncs.set_product_stock")
+    form = BulkStockForm(request.POST)
+    if not form.is_valid():
+        return render(request, "products/bulk_confirm.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    search = form.search_kwargs()
+    if data["scope"] == "selected":
+        chosen = {"product_ids": sorted(set(data["product_ids"]))}
+        count = len(chosen["product_ids"])
+    else:
+        chosen = {"search": search}
+        count = selectors.product_search(**search).count()
+    if not data["confirm"]:
+        context = {"form": form, "count": count, "data": data}
+        return render(request, "products/bulk_confirm.html", context)
+    try:
+        result = product_bulk_set_stock(state=data["state"], actor=request.user, **chosen)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        verb = "stocked out" if data["state"] == "out" else "restored"
+        text = f"{result.changed} product{'s' * (result.changed != 1)} {verb}"
+        if result.unchanged:
+            text += f"; {result.unchanged} already were"
+        if result.skipped:
+            text += f"; {result.skipped} skipped (deleted, or nothing to restore)"
+        messages.success(request, text + ". CitrusAd gets them within seconds.")
+    return redirect(f"{reverse('product_search')}?{_search_query(search)}")
+
+
+def _search_query(search: dict) -> str:
+    query = QueryDict(mutable=True)
+    query["q"] = search["q"]
+    if search["catalog_id"]:
+        query["catalog"] = search["catalog_id"]
+    for name in ("stock", "sync"):
+        if search[name]:
+            query[name] = search[name]
+    return query.urlencode()
+
+
+@require_GET
+def product_detail(request, pk: int):
+    product = get_product_for(request.user, pk)
+    context = {
+        "product": product,
+        "batches": selectors.sync_batch_for_key(key=product.gtin, kind=SyncKind.PRODUCT),
+        "events": selectors.audit_event_for(object_kind=SyncKind.PRODUCT, object_id=product.pk),
+        "can_set_stock": request.user.has_perm("syncs.set_product_stock"),
+        "can_check": request.user.has_perm("syncs.check_product_live"),
+        "can_delete": request.user.has_perm("syncs.request_product_deletion"),
+        "can_retry": request.user.has_perm("syncs.retry_sync"),
+    }
+    return render_page(request, "products/detail.html", context)
+
+
+@require_GET
+def product_live(request, pk: int):
+    """Ask CitrusAd now what it holds for this product, beside the local record."""
+    product = get_product_for(request.user, pk, "syncs.check_product_live")
+    comparison = selectors.product_live_comparison(product=product)
+    context = {"product": product, "live": comparison}
+    return render_page(request, "products/live.html", context, partial="live")
+
+
+@require_http_methods(["GET", "POST"])
+def product_delete_view(request, pk: int):
+    """Confirm, then ask CitrusAd to delete the product (permanent for advertisers)."""
+    product = get_product_for(request.user, pk, "syncs.request_product_deletion")
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        # A second click finds the deletion already requested and changes nothing.
+        product_delete(product=product, actor=request.user)
+        messages.success(
+            request,
+            f"Deletion of {product.gtin} requested. It takes 30–60 minutes in CitrusAd.",
+        )
+        return redirect("product_detail", pk=pk)
+    return render(request, "products/delete_confirm.html", {"product": product, "form": form})
