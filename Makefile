@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test venv services lint format bench-import bench-push clean
+.PHONY: demo test venv services lint format bench-import bench-push bench-pages clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,19 @@ lint: venv
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Benchmarks (run by hand on PostgreSQL + Redis; results go to BENCHMARKS.md).
+BENCH_ENV = DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/citrusadmin_bench} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/14}
+
+bench-import: venv services
+	$(BENCH_ENV) $(BIN)/python bench/import_products.py --rows 1000000
+
+bench-push: venv services
+	$(BENCH_ENV) $(BIN)/python bench/push.py --products 100000
+
+bench-pages: venv services
+	$(BENCH_ENV) $(BIN)/python bench/pages.py --products 1000000 --batches 100000
 
 clean:
 	rm -rf $(VENV) var

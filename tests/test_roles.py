@@ -38,3 +38,11 @@ def test_admins_can_do_everything_support_can_and_more(admin_user):
     assert admin_user.has_perm("syncs.manage_catalogs")
     assert admin_user.has_perm("syncs.resume_destination")
     assert admin_user.has_perm("auth.change_user")
+
+
+def test_only_admins_can_import_csv_files(merchandiser, support, admin_user):
+    assert admin_user.has_perm("syncs.import_data")
+    assert admin_user.has_perm("syncs.view_importjob")
+    for user in (merchandiser, support):
+        assert not user.has_perm("syncs.import_data")
+        assert not user.has_perm("syncs.view_importjob")

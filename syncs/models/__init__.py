@@ -1,6 +1,7 @@
 from syncs.models.audit import AuditEvent
 from syncs.models.catalog import Catalog
 from syncs.models.customer import Customer
+from syncs.models.imports import ImportEncoding, ImportJob, ImportKind, ImportStatus
 from syncs.models.order import Order, OrderItem
 from syncs.models.product import DeletionState, Product
 from syncs.models.sync import (
@@ -24,6 +25,10 @@ __all__ = [
     "DeletionState",
     "Destination",
     "DestinationName",
+    "ImportEncoding",
+    "ImportJob",
+    "ImportKind",
+    "ImportStatus",
     "Order",
     "OrderItem",
     "Priority",

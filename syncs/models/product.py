@@ -1,3 +1,4 @@
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
@@ -7,6 +8,8 @@ from syncs.models.catalog import Catalog
 from syncs.models.validators import validate_string_list
 
 GTIN_MAX_LENGTH = 50  # CitrusAd: gtin and sellerId are at most 50 characters
+# The image URL travels as the tag "imageurl:<url>", and a tag is at most 750 characters.
+IMAGE_URL_MAX_LENGTH = 750 - len("imageurl:")
 
 
 class DeletionState(models.TextChoices):
@@ -24,10 +27,12 @@ class Product(models.Model):
     inventory = models.PositiveIntegerField(default=0)
     # What a restore puts back after a stock-out (inventory 0); empty when not stocked out.
     restore_inventory = models.PositiveIntegerField(null=True, blank=True)
-    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     profit = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     name = models.CharField(max_length=500, blank=True, default="")
-    image_url = models.URLField(max_length=2000, blank=True, default="")
+    image_url = models.URLField(max_length=IMAGE_URL_MAX_LENGTH, blank=True, default="")
     tags = models.JSONField(default=list, blank=True, validators=[validate_string_list])
     filters = models.JSONField(default=list, blank=True, validators=[validate_string_list])
     groups = models.JSONField(default=list, blank=True, validators=[validate_string_list])
@@ -55,6 +60,13 @@ class Product(models.Model):
                 name="product_seller_id_length",
             ),
             models.CheckConstraint(condition=Q(inventory__gte=0), name="product_inventory_gte_0"),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gte=0), name="product_price_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(LessThanOrEqual(Length("image_url"), IMAGE_URL_MAX_LENGTH)),
+                name="product_image_url_length",
+            ),
         ]
         indexes = [
             # Exact and prefix GTIN search (scanner input) across catalogs.

@@ -62,3 +62,13 @@ def test_catalog_remote_id_is_unique_when_set():
     CatalogFactory(citrusad_id="")
     with pytest.raises(IntegrityError), transaction.atomic():
         CatalogFactory(citrusad_id="abc")
+
+
+def test_negative_price_is_refused():
+    _violates(gtin="12345670", price=-1)
+
+
+def test_image_url_that_would_make_a_tag_over_750_characters_is_refused():
+    url = "https://img.example.com/" + "a" * 718  # 742 characters: "imageurl:" + url = 751
+    _violates(gtin="12345670", image_url=url)
+    assert Product.objects.create(catalog=CatalogFactory(), gtin="1", image_url=url[:-1]).pk
