@@ -1,4 +1,21 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db.models.signals import post_migrate
+
+
+def reference_data_ensure(*, apps=global_apps, **kwargs) -> None:
+    """The rows the console cannot work without: the role groups and one row per destination.
+
+    The data migrations create them; this runs after every `migrate` and every `flush` too (a
+    flush empties every table, e.g. between transactional tests), so they are always there.
+    `migrate` passes the migrated state's registry; `flush` passes none: the global one fits.
+    """
+    from syncs.roles import roles_ensure
+
+    roles_ensure(apps)
+    destination_model = apps.get_model("syncs", "Destination")
+    for name in ("citrusad", "custobar"):
+        destination_model.objects.get_or_create(name=name)
 
 
 class SyncsConfig(AppConfig):
@@ -7,5 +24,7 @@ class SyncsConfig(AppConfig):
     verbose_name = "CitrusAd and Custobar sync"
 
     def ready(self):
+        # Runs after auth's own post_migrate handler, so the permissions exist by then.
+        post_migrate.connect(reference_data_ensure, sender=self)
         # Celery's autodiscovery finds syncs/tasks.py only; the import task lives beside it.
         from syncs import import_tasks  # noqa: F401

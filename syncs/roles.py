@@ -55,7 +55,11 @@ def apply_role_permissions(apps) -> None:
         app_config.models_module = True
         create_permissions(app_config, verbosity=0)
         app_config.models_module = None
+    roles_ensure(apps)
 
+
+def roles_ensure(apps) -> None:
+    """Give each role's group exactly its permissions, creating the group if missing."""
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     for role, names in ROLE_PERMISSIONS.items():

@@ -6,7 +6,7 @@
         assert sandbox.received(path_prefix="/v1/catalog-products")[0].json["catalogProducts"]
 
 Subprocesses (Celery workers, benchmarks) get the same wiring from `sandbox.env()` and can
-drive it over HTTP under `/_sandbox/` (see docs/sandbox.md).
+drive it over HTTP under `/_sandbox/` (see "The sandbox" in the README).
 """
 
 import pytest

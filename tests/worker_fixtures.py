@@ -1,13 +1,13 @@
 """Pytest plugin: real Celery worker subprocesses on the test database and the test Redis.
 
     @pytest.mark.worker
-    @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+    @pytest.mark.django_db(transaction=True)
     def test_pushes(celery_workers, sandbox):
         celery_workers.start(env=sandbox.env())
         ...  # commit rows, then poll the database or sandbox.received() with a deadline
 
-Workers only see committed data, hence `transaction=True`; `serialized_rollback=True` puts the
-migrations' rows (roles, destinations) back after the flush, for the tests that follow. The
+Workers only see committed data, hence `transaction=True`; the flush after such a test is
+followed by `syncs.apps.reference_data_ensure`, which puts the roles and destinations back. The
 queues and the engine's enqueue flags in the test Redis are emptied before the first worker
 starts, so no message from an earlier test is picked up. Every worker still running at the end
 of the test is stopped (SIGTERM, then SIGKILL).

@@ -136,7 +136,9 @@ def import_job_create(
             from syncs.import_tasks import import_job_run_task
 
             job_id = job.pk
-            transaction.on_commit(lambda: import_job_run_task.delay(job_id=job_id))
+            # robust: a broker that is down must not turn a saved upload into an error page;
+            # the job stays "queued" and the failure is logged.
+            transaction.on_commit(lambda: import_job_run_task.delay(job_id=job_id), robust=True)
     return job
 
 

@@ -108,24 +108,3 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def roles_and_destinations(transactional_db):
-    """The rows migration 0002 creates: a flush by an earlier transactional test (in another
-    directory, without serialized_rollback) can have removed them, so make sure they exist."""
-    from django.contrib.auth.models import Group, Permission
-
-    from syncs.models import Destination, DestinationName
-    from syncs.roles import ROLE_PERMISSIONS
-
-    for role, names in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        wanted = [name.split(".") for name in names]
-        group.permissions.set(
-            p
-            for p in Permission.objects.select_related("content_type")
-            if [p.content_type.app_label, p.codename] in wanted
-        )
-    for name in DestinationName.values:
-        Destination.objects.get_or_create(name=name)

@@ -20,7 +20,7 @@ from tests.views.conftest import make_batch, make_state
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 NAMES = [

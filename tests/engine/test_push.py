@@ -97,7 +97,7 @@ def test_ten_edits_before_a_push_send_one_item_with_the_last_value(sandbox):
     assert SyncState.objects.get().confirmed_version == 11
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_an_edit_committed_while_the_batch_is_in_flight_is_pushed_again(sandbox):
     product = ProductFactory(inventory=5)
     sync_state_mark_changed(kind="product", object_ids=[product.pk])
@@ -317,7 +317,7 @@ def test_an_expired_lease_is_claimable_again_and_the_old_claim_changes_nothing(s
     assert SyncState.objects.get().lease_expires_at == fresh.token
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_claims_take_disjoint_rows():
     from django.db import connection
 

@@ -9,7 +9,7 @@ from tests.worker_fixtures import wait_for
 
 pytestmark = [
     pytest.mark.worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 CATALOG = "628dbe95-2ec9-4e07-881d-3e9f92ab2e0b"

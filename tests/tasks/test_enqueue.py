@@ -18,7 +18,7 @@ from syncs.services.products import product_set_stock, product_update
 from syncs.tasks import sync_drain, sync_sweep
 from tests.factories import ProductFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from tests.worker_fixtures import wait_for
 
 pytestmark = [
     pytest.mark.worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PRODUCTS = "/v1/catalog-products"

@@ -8,7 +8,7 @@ from syncs.services.imports import import_job_create, import_job_run
 class Command(BaseCommand):
     help = (
         "Import a products, customers or orders CSV in this process (no worker needed), "
-        "then print the counts and the first errors. See docs/csv-formats.md."
+        "then print the counts and the first errors. See 'CSV imports' in the README."
     )
 
     def add_arguments(self, parser):

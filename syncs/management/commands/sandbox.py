@@ -1,4 +1,4 @@
-"""Run the CitrusAd + Custobar sandbox in the foreground (see docs/sandbox.md)."""
+"""Run the CitrusAd + Custobar sandbox in the foreground (see "The sandbox" in the README)."""
 
 import logging
 
