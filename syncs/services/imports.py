@@ -77,6 +77,7 @@ def import_job_create(
     skip_invalid: bool = False,
     confirm_large_change: bool = False,
     encoding: str | None = None,
+    original_name: str = "",
     enqueue: bool = True,
 ) -> ImportJob:
     """Store the file (an upload is copied to disk; a path is read where it is) and queue the run.
@@ -106,7 +107,8 @@ def import_job_create(
         stored = Path(path).resolve()
         if not stored.is_file():
             raise ValidationError(f"There is no file at {stored}.")
-        original_name = stored.name[:255]
+        # A re-run of a stored upload keeps the name the admin knows it by.
+        original_name = (original_name or stored.name)[:255]
         size = stored.stat().st_size
         if size > settings.IMPORT_MAX_UPLOAD_BYTES:
             raise _too_large(size)

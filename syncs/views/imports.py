@@ -95,6 +95,7 @@ def import_run(request, pk: int):
                     kind=job.kind,
                     actor=request.user,
                     path=job.file_path,
+                    original_name=job.original_name,
                     catalog=job.catalog,
                     dry_run=False,
                     skip_invalid=job.skip_invalid,

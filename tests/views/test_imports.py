@@ -58,6 +58,7 @@ def test_a_bad_row_is_shown_and_downloadable_then_a_fixed_file_imports(client, a
     for _ in range(2):  # a double click starts one import
         response = client.post(reverse("import_run", args=[fixed.pk]))
     real = ImportJob.objects.get(dry_run=False)
+    assert real.original_name == fixed.original_name, "the import keeps the uploaded file's name"
     assert response["Location"] == reverse("import_detail", args=[real.pk])
     import_job_run(job_id=real.pk)
     assert Product.objects.count() == 2
