@@ -1,8 +1,9 @@
 """The import itself, in three steps: stage, plan, write.
 
 1. **Stage**: read the file record by record, validate, and set each valid row aside (PostgreSQL
-   products: `COPY` into a temporary table; otherwise pickled chunks in a temporary file). Invalid
-   rows go to the error file. Memory stays flat: only a chunk of rows is held at a time.
+   products and customers: `COPY` into a temporary table; otherwise pickled chunks in a temporary
+   file). Invalid rows go to the error file. Memory stays flat on the `COPY` path: only a chunk
+   of rows is held at a time, and duplicates within the file are found in SQL.
 2. **Plan**: compare the staged rows with what is stored: how many would be created, updated,
    unchanged, and the safeguard's figures. A dry run stops here.
 3. **Write**: one transaction creates and updates the changed rows only (bumping their
@@ -31,7 +32,6 @@ from syncs.imports.reading import CsvStream, ImportFileError, Record
 from syncs.models import (
     Catalog,
     Customer,
-    DestinationName,
     ImportKind,
     Order,
     OrderItem,
@@ -161,7 +161,7 @@ class KindImport(ABC):
 class ChunkedImport(KindImport):
     """Stage valid rows in a temporary file, in chunks; plan and write a chunk at a time.
 
-    Used for customers and orders everywhere, and for products on SQLite. Rows are compared in
+    Used for orders everywhere, and for products and customers on SQLite. Rows are compared in
     Python against one query per chunk, then created with bulk_create and updated with
     bulk_update: a fixed number of statements per chunk, never one per row.
     """
@@ -611,24 +611,24 @@ class OrderChunkedImport(ChunkedImport):
         return [order.pk for order in orders]
 
 
-# --- PostgreSQL products: COPY into a temporary table, then set-based SQL ---------------------
+# --- PostgreSQL: COPY into a temporary table, then set-based SQL ------------------------------
 
 
-_STAGE_COLUMNS = (
-    "line",
-    "catalog_id",
-    "catalog_ref",
-    "gtin",
-    "seller_id",
-    "inventory",
-    "price",
-    "profit",
-    "name",
-    "image_url",
-    "tags",
-    "filters",
-    "groups",
-)
+_PRODUCT_STAGE = {
+    "line": "bigint NOT NULL",
+    "catalog_id": "bigint",
+    "catalog_ref": "text",
+    "gtin": "text NOT NULL",
+    "seller_id": "text NOT NULL",
+    "inventory": "integer NOT NULL",
+    "price": "numeric(12, 2)",
+    "profit": "numeric(12, 2)",
+    "name": "text NOT NULL",
+    "image_url": "text NOT NULL",
+    "tags": "jsonb NOT NULL",
+    "filters": "jsonb NOT NULL",
+    "groups": "jsonb NOT NULL",
+}
 _PRODUCT_DEFAULTS = {
     "inventory": 0,
     "price": None,
@@ -656,29 +656,148 @@ def _json_list(items: list[str]) -> str:
 # The SQL below is built from our own table and column names only; every value is a parameter
 # or goes through COPY. Hence the S608 exemptions.
 
+# The same upsert as syncs.services.changes._UPSERT, set-based over the CTE `up` (id, version)
+# and once per destination of the kind. Parameters: destinations, kind, priority, now.
+_MARK_PENDING = f"""
+    marked AS (
+        INSERT INTO {SyncState._meta.db_table} AS st (destination, kind, object_id,
+            wanted_version, confirmed_version, status, priority, changed_at, attempts, last_error)
+        SELECT d.destination, %(kind)s, up.id, up.version, 0, 'pending', %(priority)s, %(now)s,
+               0, ''
+        FROM up CROSS JOIN unnest(%(destinations)s::text[]) AS d(destination)
+        ON CONFLICT (destination, kind, object_id) DO UPDATE SET
+            wanted_version = EXCLUDED.wanted_version,
+            status = CASE WHEN st.status = 'in_flight' THEN 'in_flight' ELSE 'pending' END,
+            priority = CASE WHEN EXCLUDED.priority < st.priority
+                            THEN EXCLUDED.priority ELSE st.priority END,
+            changed_at = EXCLUDED.changed_at,
+            attempts = 0,
+            next_attempt_at = NULL,
+            first_failure_at = NULL,
+            last_error = ''
+        WHERE st.wanted_version < EXCLUDED.wanted_version
+        RETURNING 1
+    )"""  # noqa: S608
 
-class ProductCopyImport(KindImport):
-    """Products on PostgreSQL: COPY the valid rows into a session temp table, then compare and
-    upsert them with one set-based statement each. The temp table outlives the staging
-    statements (it is per connection), so progress can be committed while the file is read."""
+
+class CopyImport(KindImport):
+    """PostgreSQL: COPY the valid rows into a session temp table, then compare and write them
+    with set-based statements. The temp table outlives the staging statements (it is per
+    connection), so progress can be committed while the file is read.
+
+    Each kind gives its staging columns, the columns that identify a row (duplicates within the
+    file are found in SQL), and one statement that writes the changed rows into a CTE `up`
+    (id, version, inserted) which `_MARK_PENDING` makes pending.
+    """
+
+    sync_kind: str
+    key_columns: tuple[str, ...]
+    # Staging columns filled after COPY, e.g. "cur_id bigint".
+    extra_columns: tuple[str, ...] = ()
 
     def __init__(self, *, job_id: int, **kwargs):
         super().__init__(**kwargs)
-        self.fields = R.product_fields(self.columns)
         self.table = f"import_stage_{int(job_id)}"
         self._batch: list[tuple] = []
         self.staged = 0
         self.planned: Counts | None = None
+        definition = ", ".join(
+            (
+                *(f"{name} {kind}" for name, kind in self.stage_columns().items()),
+                *self.extra_columns,
+            )
+        )
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cursor.execute(f"CREATE TEMP TABLE {self.table} ({definition})")
+
+    @abstractmethod
+    def stage_columns(self) -> dict[str, str]:
+        """Staging column -> SQL type, `line` first; `stage` gets values in this order."""
+
+    def stage(self, values: tuple) -> None:
+        self._batch.append(values)
+        if len(self._batch) >= COPY_ROWS:
+            self._copy()
+
+    def _copy(self) -> None:
+        if not self._batch:
+            return
+        with connection.cursor() as cursor:
+            columns = ", ".join(self.stage_columns())
+            with cursor.cursor.copy(f"COPY {self.table} ({columns}) FROM STDIN") as copy:
+                for values in self._batch:
+                    copy.write_row(values)
+        self.staged += len(self._batch)
+        self._batch = []
+
+    def finish_staging(self, stream_factory) -> None:
+        self._copy()
+        # Duplicates within the file: every occurrence after the first is an invalid row.
+        with connection.cursor() as cursor:
             cursor.execute(
-                f"""CREATE TEMP TABLE {self.table} (
-                    line bigint NOT NULL, catalog_id bigint, catalog_ref text,
-                    gtin text NOT NULL, seller_id text NOT NULL, inventory integer NOT NULL,
-                    price numeric(12, 2), profit numeric(12, 2), name text NOT NULL,
-                    image_url text NOT NULL, tags jsonb NOT NULL, filters jsonb NOT NULL,
-                    groups jsonb NOT NULL)"""
+                f"""DELETE FROM {self.table} s USING (
+                        SELECT line, min(line) OVER (
+                            PARTITION BY {", ".join(self.key_columns)}) AS first
+                        FROM {self.table}) d
+                    WHERE s.line = d.line AND d.line <> d.first
+                    RETURNING s.line, d.first"""  # noqa: S608
             )
+            duplicates = dict(cursor.fetchall())
+        if duplicates:
+            self.staged -= len(duplicates)
+            with stream_factory() as stream:
+                for record in stream.records():
+                    first = duplicates.get(record.line)
+                    if first is not None:
+                        self.errors.add(record.line, record.cells, f"duplicate of line {first}")
+
+    def nothing_to_write(self) -> bool:
+        # Nothing new, nothing changed (the plan just looked, in this transaction): the write
+        # would only repeat the comparison. A row edited since then is newer than the file anyway.
+        return self.planned is not None and not (self.planned.created or self.planned.updated)
+
+    def write_and_mark(self, upsert: str, params: dict) -> Counts:
+        """Run `WITH <upsert>, marked …`; queue a drain after commit when any row became pending."""
+        now = timezone.now()
+        sql = f"""WITH {upsert}, {_MARK_PENDING}
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
+                   (SELECT count(*) FROM marked)
+            FROM up"""  # noqa: S608
+        destinations = KIND_DESTINATIONS[self.sync_kind]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                {
+                    **params,
+                    "now": now,
+                    "destinations": [str(d) for d in destinations],
+                    "kind": str(self.sync_kind),
+                    "priority": int(Priority.BULK),
+                },
+            )
+            created, updated, marked = cursor.fetchone()
+        if marked:
+            drain_enqueue_after_commit(destinations=destinations, kind=self.sync_kind, manual=False)
+        return Counts(created=created, updated=updated, unchanged=self.staged - created - updated)
+
+    def close(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+
+class ProductCopyImport(CopyImport):
+    """Products on PostgreSQL: one INSERT … ON CONFLICT … DO UPDATE … WHERE changed."""
+
+    sync_kind = SyncKind.PRODUCT
+    key_columns = ("catalog_id", "catalog_ref", "gtin", "seller_id")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.fields = R.product_fields(self.columns)
+
+    def stage_columns(self) -> dict[str, str]:
+        return _PRODUCT_STAGE
 
     def add(self, record: Record) -> None:
         try:
@@ -693,7 +812,7 @@ class ProductCopyImport(KindImport):
         catalog_id = self.catalogs.resolve(row["catalog_ref"])
         get = row.get
         d = _PRODUCT_DEFAULTS
-        self._batch.append(
+        self.stage(
             (
                 record.line,
                 catalog_id,
@@ -710,40 +829,6 @@ class ProductCopyImport(KindImport):
                 _json_list(row["groups"]) if "groups" in row else d["groups"],
             )
         )
-        if len(self._batch) >= COPY_ROWS:
-            self._copy()
-
-    def _copy(self) -> None:
-        if not self._batch:
-            return
-        with connection.cursor() as cursor:
-            sql = f"COPY {self.table} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
-            with cursor.cursor.copy(sql) as copy:
-                for values in self._batch:
-                    copy.write_row(values)
-        self.staged += len(self._batch)
-        self._batch = []
-
-    def finish_staging(self, stream_factory) -> None:
-        self._copy()
-        # Duplicates within the file: every occurrence after the first is an invalid row.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""DELETE FROM {self.table} s USING (
-                        SELECT line, min(line) OVER (
-                            PARTITION BY catalog_id, catalog_ref, gtin, seller_id) AS first
-                        FROM {self.table}) d
-                    WHERE s.line = d.line AND d.line <> d.first
-                    RETURNING s.line, d.first"""  # noqa: S608
-            )
-            duplicates = dict(cursor.fetchall())
-        if duplicates:
-            self.staged -= len(duplicates)
-            with stream_factory() as stream:
-                for record in stream.records():
-                    first = duplicates.get(record.line)
-                    if first is not None:
-                        self.errors.add(record.line, record.cells, f"duplicate of line {first}")
 
     # The staged rows with their catalog resolved, matched to the stored products.
     def _source(self) -> str:
@@ -809,12 +894,8 @@ class ProductCopyImport(KindImport):
 
     def write(self) -> Counts:
         self.registered = self.catalogs.register_unknown()
-        if self.planned is not None and not (self.planned.created or self.planned.updated):
-            # Nothing new, nothing changed (the plan just looked, in this transaction): the
-            # upsert would only repeat the comparison. A product edited since then is newer
-            # than the file anyway.
+        if self.nothing_to_write():
             return Counts(unchanged=self.staged)
-        now = timezone.now()
         insert_columns = ", ".join(
             ("catalog_id", "gtin", "seller_id", *_PRODUCT_DEFAULTS, "restore_inventory")
         )
@@ -829,12 +910,9 @@ class ProductCopyImport(KindImport):
                 "ELSE t.restore_inventory END"
             )
         updates += ["version = t.version + 1", "updated_at = EXCLUDED.updated_at"]
-        product_table = Product._meta.db_table
-        state_table = SyncState._meta.db_table
-        sql = f"""
-            WITH up AS (
-                INSERT INTO {product_table} AS t ({insert_columns}, deletion_state, version,
-                                                  created_at, updated_at)
+        upsert = f"""up AS (
+                INSERT INTO {Product._meta.db_table} AS t ({insert_columns}, deletion_state,
+                                                          version, created_at, updated_at)
                 SELECT {select_columns}, '', 1, %(now)s, %(now)s
                 FROM {self._source()}
                 WHERE cur.id IS NULL OR {self._changed("s")}
@@ -842,52 +920,157 @@ class ProductCopyImport(KindImport):
                     {", ".join(updates)}
                 WHERE {self._changed("EXCLUDED", "t")}
                 RETURNING t.id, t.version, (t.xmax = 0) AS inserted
-            ),
-            -- The same upsert as syncs.services.changes._UPSERT, set-based over `up`.
-            marked AS (
-                INSERT INTO {state_table} AS st (destination, kind, object_id, wanted_version,
-                    confirmed_version, status, priority, changed_at, attempts, last_error)
-                SELECT %(destination)s, %(kind)s, up.id, up.version, 0, 'pending',
-                       %(priority)s, %(now)s, 0, ''
-                FROM up
-                ON CONFLICT (destination, kind, object_id) DO UPDATE SET
-                    wanted_version = EXCLUDED.wanted_version,
-                    status = CASE WHEN st.status = 'in_flight' THEN 'in_flight' ELSE 'pending' END,
-                    priority = CASE WHEN EXCLUDED.priority < st.priority
-                                    THEN EXCLUDED.priority ELSE st.priority END,
-                    changed_at = EXCLUDED.changed_at,
-                    attempts = 0,
-                    next_attempt_at = NULL,
-                    first_failure_at = NULL,
-                    last_error = ''
-                WHERE st.wanted_version < EXCLUDED.wanted_version
-                RETURNING 1
+            )"""  # noqa: S608
+        return self.write_and_mark(upsert, {})
+
+
+class CustomerCopyImport(CopyImport):
+    """Customers on PostgreSQL. A row finds its customer by its key (external_id, else email,
+    else phone number; the lowest id wins when several share one), so there is no unique
+    constraint to upsert on: one statement updates the matched customers that change and
+    inserts the new ones. Merging is CustomerChunkedImport.merged, in SQL."""
+
+    sync_kind = SyncKind.CUSTOMER
+    key_columns = ("key_name", "key_value")
+    extra_columns = ("cur_id bigint",)
+
+    def __init__(self, **kwargs):
+        self.fields = R.customer_fields(kwargs["columns"])
+        self.dict_keys = R.customer_dict_keys(kwargs["columns"])
+        self._stage_columns = {
+            "line": "bigint NOT NULL",
+            "key_name": "text",
+            "key_value": "text",
+            **{name: Customer._meta.get_field(name).db_type(connection) for name in self.fields},
+        }
+        super().__init__(**kwargs)
+        self._matched = False
+
+    def stage_columns(self) -> dict[str, str]:
+        return self._stage_columns
+
+    def add(self, record: Record) -> None:
+        try:
+            row = R.parse_customer(self.columns, record.cells)
+        except R.RowError as exc:
+            self.errors.add(record.line, record.cells, str(exc))
+            return
+        values = [record.line, *R.customer_key(row)]
+        for name in self.fields:
+            if name in ("tags", "mailing_lists"):
+                values.append(_json_list(row[name]))
+            elif name in self.dict_keys:
+                values.append(json.dumps(row[name]))
+            elif name in ("is_deleted", "is_forgotten"):
+                values.append(row.get(name, False))
+            else:
+                values.append(row[name])
+        self.stage(tuple(values))
+
+    def _match(self) -> None:
+        """Set each staged row's cur_id to the customer its key finds (in this transaction)."""
+        if self._matched:
+            return
+        table, customers = self.table, Customer._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
+            cursor.execute(
+                f"""UPDATE {table} s SET cur_id = c.id FROM {customers} c
+                    WHERE s.key_name = 'external_id' AND c.external_id = s.key_value
+                      AND c.external_id <> ''"""  # noqa: S608
             )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
-                   (SELECT count(*) FROM marked)
-            FROM up"""  # noqa: S608
+            for name in ("email", "phone_number"):
+                cursor.execute(
+                    f"""UPDATE {table} s SET cur_id = m.id FROM (
+                            SELECT c.{name} AS value, min(c.id) AS id FROM {customers} c
+                            WHERE c.{name} IN (
+                                SELECT key_value FROM {table} WHERE key_name = %(name)s)
+                            GROUP BY c.{name}) m
+                        WHERE s.key_name = %(name)s AND m.value = s.key_value""",  # noqa: S608
+                    {"name": name},
+                )
+        self._matched = True
+
+    def _merged(self, name: str) -> str:
+        """The value a field gets: what CustomerChunkedImport.merged computes."""
+        if name in self.dict_keys:
+            # Keep the keys the file does not speak for.
+            return f"((cur.{name} - %(keys_{name})s::text[]) || s.{name})"
+        if name in ("is_deleted", "is_forgotten"):
+            return f"(cur.{name} OR s.{name})"
+        return f"s.{name}"
+
+    def _changed(self) -> str:
+        stored = ", ".join(f"cur.{name}" for name in self.fields)
+        wanted = ", ".join(self._merged(name) for name in self.fields)
+        return f"(ROW({stored}) IS DISTINCT FROM ROW({wanted}))"
+
+    def _params(self) -> dict:
+        return {f"keys_{name}": keys for name, keys in self.dict_keys.items()}
+
+    def plan(self) -> Plan:
+        self._match()
         with connection.cursor() as cursor:
             cursor.execute(
-                sql,
-                {
-                    "now": now,
-                    "destination": DestinationName.CITRUSAD,
-                    "kind": SyncKind.PRODUCT,
-                    "priority": int(Priority.BULK),
-                },
+                f"""SELECT count(*) FILTER (WHERE cur.id IS NULL),
+                        count(*) FILTER (WHERE cur.id IS NOT NULL AND {self._changed()}),
+                        count(*)
+                    FROM {self.table} s
+                    LEFT JOIN {Customer._meta.db_table} cur ON cur.id = s.cur_id""",  # noqa: S608
+                self._params(),
             )
-            created, updated, marked = cursor.fetchone()
-        if marked:
-            drain_enqueue_after_commit(
-                destinations=KIND_DESTINATIONS[SyncKind.PRODUCT],
-                kind=SyncKind.PRODUCT,
-                manual=False,
-            )
-        return Counts(created=created, updated=updated, unchanged=self.staged - created - updated)
+            created, updated, total = cursor.fetchone()
+        self.planned = Counts(created=created, updated=updated, unchanged=total - created - updated)
+        return Plan(counts=self.planned)
 
-    def close(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+    def write(self) -> Counts:
+        self._match()
+        if self.nothing_to_write():
+            return Counts(unchanged=self.staged)
+        params = self._params()
+        # Columns the file does not set get the model's default on new customers.
+        insert_columns, insert_values = [], []
+        for model_field in Customer._meta.concrete_fields:
+            name = model_field.name
+            if name in ("id", "version", "created_at", "updated_at"):
+                continue
+            if name in self.fields:
+                insert_columns.append(name)
+                insert_values.append(f"s.{name}")
+            elif not model_field.null:
+                default = model_field.get_default()
+                insert_columns.append(name)
+                if model_field.get_internal_type() == "JSONField":
+                    params[f"default_{name}"] = json.dumps(default)
+                    insert_values.append(f"%(default_{name})s::jsonb")
+                else:
+                    params[f"default_{name}"] = default
+                    insert_values.append(f"%(default_{name})s")
+        customers = Customer._meta.db_table
+        updates = ", ".join(f"{name} = {self._merged(name)}" for name in self.fields)
+        # Two rows with different keys may find the same customer: the first line wins, as in
+        # CustomerChunkedImport (bulk_update takes the first value given for a row).
+        upsert = f"""
+            updated AS (
+                UPDATE {customers} AS cur SET {updates},
+                    version = cur.version + 1, updated_at = %(now)s
+                FROM (SELECT DISTINCT ON (cur_id) * FROM {self.table}
+                      WHERE cur_id IS NOT NULL ORDER BY cur_id, line) s
+                WHERE cur.id = s.cur_id AND {self._changed()}
+                RETURNING cur.id, cur.version
+            ),
+            created AS (
+                INSERT INTO {customers} ({", ".join(insert_columns)}, version, created_at,
+                                         updated_at)
+                SELECT {", ".join(insert_values)}, 1, %(now)s, %(now)s
+                FROM {self.table} s WHERE s.cur_id IS NULL ORDER BY s.line
+                RETURNING id, version
+            ),
+            up AS (
+                SELECT id, version, TRUE AS inserted FROM created
+                UNION ALL SELECT id, version, FALSE FROM updated
+            )"""  # noqa: S608
+        return self.write_and_mark(upsert, params)
 
 
 def kind_import_for(
@@ -902,9 +1085,12 @@ def kind_import_for(
             )
         return ProductChunkedImport(columns=columns, errors=errors, job_catalog_id=catalog_id)
     if kind == ImportKind.CUSTOMERS:
-        return CustomerChunkedImport(
-            columns=R.customer_columns(header), errors=errors, job_catalog_id=None
-        )
+        columns = R.customer_columns(header)
+        if connection.vendor == "postgresql":
+            return CustomerCopyImport(
+                job_id=job_id, columns=columns, errors=errors, job_catalog_id=None
+            )
+        return CustomerChunkedImport(columns=columns, errors=errors, job_catalog_id=None)
     return OrderChunkedImport(columns=R.order_columns(header), errors=errors, job_catalog_id=None)
 
 
