@@ -14,6 +14,7 @@ TASK_ROUTES = {
     # Short, and what restarts everything after a crash: never stuck behind a bulk backlog.
     "syncs.tasks.sync_sweep": {"queue": "priority"},
     "syncs.tasks.sync_history_prune": {"queue": "sync"},
+    "syncs.tasks.import_files_prune": {"queue": "sync"},
 }
 
 BEAT_SCHEDULE = {
@@ -25,5 +26,11 @@ BEAT_SCHEDULE = {
     "sync-history-prune": {
         "task": "syncs.tasks.sync_history_prune",
         "schedule": crontab(minute=17, hour=3),
+    },
+    # Uploads (up to 1 GiB each) and error files would fill the disk; the jobs and their counts
+    # stay, the files go after IMPORT_FILES_RETENTION_DAYS.
+    "import-files-prune": {
+        "task": "syncs.tasks.import_files_prune",
+        "schedule": crontab(minute=37, hour=3),
     },
 }

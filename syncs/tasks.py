@@ -11,6 +11,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from syncs.services import dispatch, push
+from syncs.services.imports import import_files_prune
 from syncs.services.sync import sync_history_prune
 
 logger = logging.getLogger("syncs.tasks")
@@ -53,6 +54,12 @@ def sync_sweep() -> None:
 def sync_history_prune_task() -> None:
     """Delete sync history older than SYNC_HISTORY_RETENTION_DAYS."""
     logger.info("pruned %s sync batches", sync_history_prune())
+
+
+@shared_task(name="syncs.tasks.import_files_prune", **_COMMON)
+def import_files_prune_task() -> None:
+    """Delete the files of imports finished more than IMPORT_FILES_RETENTION_DAYS ago."""
+    logger.info("removed the files of %s imports", import_files_prune())
 
 
 @worker_ready.connect

@@ -7,6 +7,7 @@ cell means "no value" (empty text, empty list, null).
 """
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -28,6 +29,8 @@ ERROR_COLUMN = "error"
 MAX_INVENTORY = 2_147_483_647
 _MAX_MONEY = Decimal("10000000000")  # DecimalField(max_digits=12, decimal_places=2)
 _CENT = Decimal("0.01")
+# An amount with exactly two decimals and at most ten digits before them needs no other check.
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,10}\.[0-9]{2}")
 _GTIN_CHECKED_LENGTHS = (8, 12, 13, 14)
 # Whitespace, and characters that would break the product's URL in CitrusAd's GET/DELETE path.
 _BAD_CODE_CHARS = re.compile(r"[\s/?#%]")
@@ -205,6 +208,8 @@ def parse_money(
     column: str, value: str, *, required: bool = False, negative: bool = False
 ) -> Decimal | None:
     value = value.strip()
+    if _PLAIN_AMOUNT.fullmatch(value):
+        return Decimal(value)
     if not value:
         if required:
             raise RowError(f"{column} is required")
@@ -507,6 +512,10 @@ def order_fields(columns: Columns) -> tuple[str, ...]:
     )
 
 
+# Order rows name the same products again and again: their GTINs are checked once.
+_order_item_gtin = functools.lru_cache(maxsize=65536)(parse_gtin)
+
+
 def parse_order_item(columns: Columns, cells: list[str]) -> dict:
     """One order item row: {"order_id", the order-level fields, "item": {...}}."""
     check_width(columns, cells)
@@ -526,7 +535,7 @@ def parse_order_item(columns: Columns, cells: list[str]) -> dict:
     if quantity == 0:
         raise RowError("quantity must be at least 1")
     row["item"] = {
-        "gtin": parse_gtin("gtin", cells[index["gtin"]]),
+        "gtin": _order_item_gtin("gtin", cells[index["gtin"]]),
         "quantity": quantity,
         "regular_unit_price": parse_money(
             "regularUnitPrice", cells[index["regularUnitPrice"]], required=True

@@ -11,6 +11,7 @@ import io
 import logging
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -18,10 +19,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from syncs.imports.engine import ImportCancelled, Plan, import_file
+from syncs.imports.base import ImportCancelled, Plan
+from syncs.imports.engine import import_file
 from syncs.imports.errors import ErrorSink
 from syncs.imports.reading import CsvStream, ImportFileError, formula_safe
 from syncs.models import Catalog, ImportEncoding, ImportJob, ImportKind, ImportStatus
@@ -356,6 +359,48 @@ def _record_finished(job: ImportJob) -> None:
             "message": job.message,
         },
     )
+
+
+def import_files_prune(*, days: int | None = None) -> int:
+    """Delete the upload and error files of imports finished more than
+    IMPORT_FILES_RETENTION_DAYS ago; the jobs and their counts stay. Returns the jobs pruned."""
+    cutoff = timezone.now() - timedelta(days=days or settings.IMPORT_FILES_RETENTION_DAYS)
+    directory = import_upload_dir().resolve()
+    old = ImportJob.objects.filter(status__in=_FINISHED, finished_at__lt=cutoff).exclude(
+        file_path="", error_file_path=""
+    )
+    pruned = 0
+    for job in old.only("pk", "file_path", "error_file_path").iterator():
+        upload = _stored_file(job.file_path, directory)
+        # "Import now" re-reads a dry run's upload: it stays while a job using it is recent or
+        # still running. A file the command read where it was is not ours to delete.
+        if upload is not None and (
+            ImportJob.objects.filter(file_path=job.file_path)
+            .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=cutoff))
+            .exists()
+        ):
+            upload = None
+        error_file = _stored_file(job.error_file_path, directory)
+        if upload is None and error_file is None:
+            continue
+        for path in (upload, error_file):
+            if path is not None:
+                path.unlink(missing_ok=True)
+        # An empty path tells the pages the file is gone (no download, no "Import now").
+        ImportJob.objects.filter(pk=job.pk).update(
+            file_path="" if upload is not None else job.file_path,
+            error_file_path="" if error_file is not None else job.error_file_path,
+        )
+        pruned += 1
+    return pruned
+
+
+def _stored_file(path: str, directory: Path) -> Path | None:
+    """The path when it names a file the imports stored (in the upload directory)."""
+    if not path:
+        return None
+    resolved = Path(path).resolve()
+    return resolved if resolved.is_relative_to(directory) else None
 
 
 def import_job_error_csv(*, job: ImportJob) -> Iterator[str]:

@@ -1,9 +1,12 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from syncs import selectors
@@ -63,8 +66,15 @@ def import_list(request):
 @require_GET
 def import_detail(request, pk: int):
     job = _get_import_for(request.user, pk)
+    # The upload and error files go after IMPORT_FILES_RETENTION_DAYS (import_files_prune); the
+    # job stays, and its page says so instead of offering them.
+    days = settings.IMPORT_FILES_RETENTION_DAYS
+    pruned = job.finished_at is not None and job.finished_at < timezone.now() - timedelta(days=days)
+    upload_removed = pruned and not job.file_path
+    error_file_removed = pruned and job.rows_invalid > 0 and not job.error_file_path
     clean_dry_run = (
-        job.dry_run
+        not upload_removed
+        and job.dry_run
         and job.status == ImportStatus.SUCCEEDED
         and not job.rows_invalid
         and not job.needs_confirmation
@@ -72,6 +82,9 @@ def import_detail(request, pk: int):
     context = {
         "job": job,
         "clean_dry_run": clean_dry_run,
+        "upload_removed": upload_removed,
+        "error_file_removed": error_file_removed,
+        "retention_days": days,
         "follow_up": selectors.import_job_follow_up(job=job) if job.is_finished else None,
     }
     return render_page(request, "imports/detail.html", context, partial="job")

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from syncs.imports import engine
+from syncs.imports import engine, postgres
 from syncs.imports.errors import ErrorSink
 from syncs.models import Customer, Priority, SyncState
 from tests.factories import CustomerFactory
@@ -28,7 +28,7 @@ def enqueued(monkeypatch):
     def record(*, destinations, kind, manual):
         calls.append((kind, tuple(destinations)))
 
-    monkeypatch.setattr(engine, "drain_enqueue_after_commit", record)
+    monkeypatch.setattr(postgres, "drain_enqueue_after_commit", record)
     monkeypatch.setattr("syncs.services.changes.drain_enqueue_after_commit", record)
     return calls
 

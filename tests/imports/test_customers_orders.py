@@ -141,9 +141,9 @@ def test_rows_sharing_an_id_form_one_order(tmp_path):
         ),
         (
             "ORD-1,,,2019-12-02,,SKU-1,1,1,1,,,\nORD-2,,,2019-12-02,,SKU-1,1,1,1,,,\n"
-            "ORD-1,,,2019-12-02,,SKU-3,1,1,1,,,\n",
+            "ORD-1,,,2019-12-02,,SKU-1,1,1.00,1,,,\n",
             4,
-            "order ORD-1 already appeared at line 2; keep an order's rows together",
+            "duplicate of line 2",
         ),
     ],
 )
