@@ -51,7 +51,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Min, Q, Value, When
+from django.db.models import Case, F, Min, Prefetch, Q, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -255,10 +255,10 @@ def leases_release_expired() -> int:
 # --- Building items ---
 
 
-# What building a product's payload (or its DELETE) reads: loading only these halves the cost of
-# the biggest kind.
+# What building a product's payload (or its DELETE) reads; the claim's few catalogs are read
+# once, not once per product. Loading no more than this halves the cost of the biggest kind.
 _PRODUCT_PUSH_FIELDS = (
-    "catalog__citrusad_id",
+    "catalog_id",
     "gtin",
     "seller_id",
     "inventory",
@@ -276,7 +276,8 @@ _PRODUCT_PUSH_FIELDS = (
 
 def _load(kind: str, ids: list[int]) -> dict[int, object]:
     if kind == SyncKind.PRODUCT:
-        rows = Product.objects.select_related("catalog").only(*_PRODUCT_PUSH_FIELDS)
+        catalogs = Prefetch("catalog", queryset=Catalog.objects.only("citrusad_id"))
+        rows = Product.objects.only(*_PRODUCT_PUSH_FIELDS).prefetch_related(catalogs)
     elif kind == SyncKind.CUSTOMER:
         rows = Customer.objects.all()
     elif kind == SyncKind.ORDER:
