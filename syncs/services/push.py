@@ -3,17 +3,21 @@
 How one batch goes (`batch_push`):
 
 0. A write marks rows changed (`sync_state_mark_changed`), which enqueues a drain after commit.
-1. **Claim**, in one short transaction: `SELECT … FOR UPDATE SKIP LOCKED` the oldest due pending
-   rows of one destination/kind (manual actions first), and mark them `in_flight` with a lease.
+1. **Claim**, in one statement: `SELECT … FOR UPDATE SKIP LOCKED` the oldest due pending rows of
+   one destination/kind (manual actions first), up to `REQUESTS_PER_CLAIM` requests' worth, and
+   mark them `in_flight` with a lease (`UPDATE … RETURNING`).
    The lease time doubles as the claim's token: every later write is guarded by it, so a worker
    whose lease expired (and whose rows another worker took over) changes nothing.
 2. **Build** the payloads from the rows as they are now, remembering each row's `version`. No
    transaction and no lock is open from here until the answer is in.
-3. **Send** one request of at most `SYNC_BATCH_SIZE` items and record it as a `SyncBatch`.
+3. **Send** one request of at most `SYNC_BATCH_SIZE` items at a time and record it as a
+   `SyncBatch` before the next request goes, so a killed worker loses at most the record of the
+   one request it was waiting on (its rows are sent again once their lease expires).
 4. **Confirm** each row at the version it sent: `confirmed_version = sent`, and the row is
    `confirmed` only if nothing newer was committed meanwhile, else `pending` again (no lost
-   update). Failures instead back off per row (exponential, full jitter, at least `Retry-After`)
-   until `SYNC_RETRY_WINDOW` is used up, then the row is `failed`. A 400 on a batch is bisected
+   update); the request's record and its rows' confirmation commit together. Failures instead
+   back off per row (exponential, full jitter, at least `Retry-After`) until
+   `SYNC_RETRY_WINDOW` is used up, then the row is `failed`. A 400 on a batch is bisected
    until the rejected items stand alone; 401/403 pause the destination and hand the rows back.
 
 Scheduling, and why "at most one drain per destination/kind" does not cap throughput: what is
@@ -37,6 +41,7 @@ due; the beat sweep (`syncs/schedule.py`) releases expired leases and catches an
 
 import hashlib
 import hmac
+import json
 import logging
 import random
 import time
@@ -45,8 +50,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, Exists, F, Min, OuterRef, Q, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, F, Min, Prefetch, Q, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -89,6 +94,9 @@ KIND_ORDER = (SyncKind.CATALOG, SyncKind.PRODUCT, SyncKind.CUSTOMER, SyncKind.OR
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 5 * 60
 DRAIN_TIME_BUDGET = 60.0  # seconds; far below CELERY_TASK_SOFT_TIME_LIMIT
+# A claim takes this many requests' worth of rows: one claim and one read serve several
+# requests, while each request is still recorded and confirmed before the next one is sent.
+REQUESTS_PER_CLAIM = 5
 LATER_MAX_COUNTDOWN = 300  # far below the Redis visibility_timeout (2 hours)
 KEPT_BODY_CHARS = 2000
 
@@ -120,9 +128,21 @@ class PushCounts:
         self.paused = self.paused or other.paused
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedRow:
+    """What the push needs of a claimed sync state (read straight from the claim's RETURNING)."""
+
+    pk: int
+    object_id: int
+    wanted_version: int
+    priority: int
+    attempts: int
+    remote_snapshot: dict | None
+
+
 @dataclass
 class _Item:
-    state: SyncState
+    state: ClaimedRow
     obj: object
     version: int
     payload: dict | None = None
@@ -135,7 +155,7 @@ class _Claim:
     destination: str
     kind: str
     token: datetime  # lease_expires_at of every row in this claim
-    states: list[SyncState] = field(default_factory=list)
+    states: list[ClaimedRow] = field(default_factory=list)
 
 
 class _Paused(Exception):
@@ -149,45 +169,80 @@ def destination_is_paused(*, destination: str) -> bool:
     return Destination.objects.filter(name=destination, paused=True).exists()
 
 
-def _claimable(*, destination: str, kind: str, now: datetime, manual_only: bool):
-    rows = SyncState.objects.filter(destination=destination, kind=kind, status=SyncStatus.PENDING)
-    rows = rows.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    if manual_only:
-        rows = rows.filter(priority=Priority.MANUAL)
-    if kind == SyncKind.PRODUCT:
-        # A product can only be pushed once its catalog exists in CitrusAd.
-        rows = rows.filter(
-            Exists(
-                Product.objects.filter(pk=OuterRef("object_id")).exclude(catalog__citrusad_id="")
-            )
-        )
-    return rows
+# One statement claims: pick the oldest due rows (manual first) and mark them in flight, returning
+# them. `FOR UPDATE … SKIP LOCKED` (PostgreSQL) lets concurrent claims take disjoint rows instead of
+# waiting for each other; SQLite serialises writers, so it needs no lock clause. The CTE is
+# MATERIALIZED so the row choice is made once, whatever plan the UPDATE gets. Table and column
+# names are our own; every value is a parameter (hence S608).
+_CLAIM_SQL = """
+WITH due AS MATERIALIZED (
+    SELECT s.id FROM syncs_syncstate s
+    WHERE s.destination = %(destination)s AND s.kind = %(kind)s AND s.status = 'pending'
+      AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= %(now)s)
+      {conditions}
+    ORDER BY s.priority, s.changed_at
+    LIMIT %(limit)s
+    {lock}
+)
+UPDATE syncs_syncstate
+SET status = 'in_flight', lease_expires_at = %(token)s, sent_version = wanted_version
+WHERE id {chosen}
+RETURNING id, object_id, wanted_version, priority, attempts, remote_snapshot, changed_at
+"""  # noqa: S608
+# PostgreSQL guesses a CTE's size badly and would scan the whole table for `IN (SELECT …)`.
+_CHOSEN = {"postgresql": "= ANY(ARRAY(SELECT id FROM due))"}
+_MANUAL_ONLY = "AND s.priority = %(manual)s"
+# A product can only be pushed once its catalog exists in CitrusAd.
+_CATALOG_HAS_ID = """AND EXISTS (
+        SELECT 1 FROM syncs_product p JOIN syncs_catalog c ON c.id = p.catalog_id
+        WHERE p.id = s.object_id AND c.citrusad_id <> '')"""
 
 
 def batch_claim(
     *, destination: str, kind: str, limit: int | None = None, manual_only: bool = False
 ) -> _Claim:
-    """Claim up to `limit` due rows in one short transaction; nothing stays locked after it."""
-    limit = min(limit or settings.SYNC_BATCH_SIZE, settings.SYNC_BATCH_SIZE)
+    """Claim up to `limit` due rows (default: one request's worth) in one statement; nothing
+    stays locked after it."""
+    limit = limit or settings.SYNC_BATCH_SIZE
     now = timezone.now()
     # A random microsecond makes the lease time unique to this claim: it is the claim's token.
     token = now + timedelta(
         seconds=settings.SYNC_LEASE_SECONDS, microseconds=random.randrange(1, 1_000_000)
     )
-    claim = _Claim(destination=destination, kind=kind, token=token)
-    with transaction.atomic():
-        rows = _claimable(destination=destination, kind=kind, now=now, manual_only=manual_only)
-        # SKIP LOCKED: concurrent claims take disjoint rows instead of waiting for each other.
-        claim.states = list(
-            rows.order_by("priority", "changed_at").select_for_update(skip_locked=True)[:limit]
+    conditions = [_MANUAL_ONLY] if manual_only else []
+    if kind == SyncKind.PRODUCT:
+        conditions.append(_CATALOG_HAS_ID)
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    sql = _CLAIM_SQL.format(
+        conditions="\n      ".join(conditions),
+        lock="FOR UPDATE OF s SKIP LOCKED" if skip_locked else "",
+        chosen=_CHOSEN.get(connection.vendor, "IN (SELECT id FROM due)"),
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    params = {
+        "destination": destination,
+        "kind": kind,
+        "now": adapt(now),
+        "limit": limit,
+        "manual": Priority.MANUAL,
+        "token": adapt(token),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = sorted(cursor.fetchall(), key=lambda row: (row[3], row[6], row[0]))
+    states = [
+        ClaimedRow(
+            pk=pk,
+            object_id=object_id,
+            wanted_version=wanted_version,
+            priority=priority,
+            attempts=attempts,
+            # Both backends hand JSON columns to Django as text.
+            remote_snapshot=json.loads(snapshot) if snapshot is not None else None,
         )
-        if claim.states:
-            SyncState.objects.filter(pk__in=[s.pk for s in claim.states]).update(
-                status=SyncStatus.IN_FLIGHT,
-                lease_expires_at=token,
-                sent_version=F("wanted_version"),
-            )
-    return claim
+        for pk, object_id, wanted_version, priority, attempts, snapshot, _changed in rows
+    ]
+    return _Claim(destination=destination, kind=kind, token=token, states=states)
 
 
 def leases_release_expired() -> int:
@@ -200,9 +255,29 @@ def leases_release_expired() -> int:
 # --- Building items ---
 
 
+# What building a product's payload (or its DELETE) reads; the claim's few catalogs are read
+# once, not once per product. Loading no more than this halves the cost of the biggest kind.
+_PRODUCT_PUSH_FIELDS = (
+    "catalog_id",
+    "gtin",
+    "seller_id",
+    "inventory",
+    "price",
+    "profit",
+    "name",
+    "image_url",
+    "tags",
+    "filters",
+    "groups",
+    "deletion_state",
+    "version",
+)
+
+
 def _load(kind: str, ids: list[int]) -> dict[int, object]:
     if kind == SyncKind.PRODUCT:
-        rows = Product.objects.select_related("catalog")
+        catalogs = Prefetch("catalog", queryset=Catalog.objects.only("citrusad_id"))
+        rows = Product.objects.only(*_PRODUCT_PUSH_FIELDS).prefetch_related(catalogs)
     elif kind == SyncKind.CUSTOMER:
         rows = Customer.objects.all()
     elif kind == SyncKind.ORDER:
@@ -379,21 +454,23 @@ def _send_upserts(
             return
         _rows_back_off(claim, items, exc=exc, batch=batch, counts=counts)
         return
-    batch = _record(
-        claim,
-        items,
-        endpoint=endpoint,
-        trigger=trigger,
-        parent=parent,
-        outcome=BatchOutcome.OK,
-        status_code=result.status_code,
-        duration_ms=result.duration_ms or int((time.monotonic() - started) * 1000),
-    )
-    if claim.kind == SyncKind.CATALOG and not _catalog_ids_returned(items, result.items):
-        message = "CitrusAd answered without the new catalog's id."
-        _rows_unknown(claim, items, message=message, batch=batch, counts=counts)
-        return
-    _rows_confirm(claim, items, batch=batch, counts=counts, result_items=result.items)
+    # The attempt's record and its rows' confirmation commit together: one commit per request.
+    with transaction.atomic():
+        batch = _record(
+            claim,
+            items,
+            endpoint=endpoint,
+            trigger=trigger,
+            parent=parent,
+            outcome=BatchOutcome.OK,
+            status_code=result.status_code,
+            duration_ms=result.duration_ms or int((time.monotonic() - started) * 1000),
+        )
+        if claim.kind == SyncKind.CATALOG and not _catalog_ids_returned(items, result.items):
+            message = "CitrusAd answered without the new catalog's id."
+            _rows_unknown(claim, items, message=message, batch=batch, counts=counts)
+            return
+        _rows_confirm(claim, items, batch=batch, counts=counts, result_items=result.items)
 
 
 def _catalog_ids_returned(items: list[_Item], answers: list) -> bool:
@@ -477,7 +554,7 @@ def _send_deletes(client, claim: _Claim, items: list[_Item], counts: PushCounts)
 # --- Writing the outcome (every write guarded by the claim's token) ---
 
 
-def _ours(claim: _Claim, states: Iterable[SyncState]):
+def _ours(claim: _Claim, states: Iterable[ClaimedRow]):
     return SyncState.objects.filter(
         pk__in=[s.pk for s in states], status=SyncStatus.IN_FLIGHT, lease_expires_at=claim.token
     )
@@ -493,7 +570,7 @@ def _rows_confirm(
 ) -> None:
     """Confirm each row at the version it sent; a row edited meanwhile stays pending."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if claim.kind == SyncKind.CATALOG:
             _catalogs_store_ids(claim, items, result_items or [])
         if claim.kind == SyncKind.PRODUCT:
@@ -620,7 +697,7 @@ def _rows_back_off(
         )
 
 
-def _rows_release(claim: _Claim, states: Iterable[SyncState], counts: PushCounts) -> None:
+def _rows_release(claim: _Claim, states: Iterable[ClaimedRow], counts: PushCounts) -> None:
     """Hand rows back untouched (no attempt counted): the destination cannot take them now."""
     counts.released += _ours(claim, states).update(status=SyncStatus.PENDING, lease_expires_at=None)
 
@@ -687,7 +764,13 @@ def batch_push(
         client = remote_client(destination)
     except DestinationNotConfigured:
         return counts  # switched off: rows wait, pending, until it is configured
-    claim = batch_claim(destination=destination, kind=kind, limit=limit, manual_only=manual_only)
+    size = settings.SYNC_BATCH_SIZE
+    claim = batch_claim(
+        destination=destination,
+        kind=kind,
+        limit=limit or size * REQUESTS_PER_CLAIM,
+        manual_only=manual_only,
+    )
     if not claim.states:
         return counts
     counts.claimed = len(claim.states)
@@ -698,14 +781,13 @@ def batch_push(
             _rows_fail(claim, [fake], message=reason, batch=None, counts=counts)
         deletes = [i for i in items if i.payload is None and kind == SyncKind.PRODUCT]
         upserts = [i for i in items if i.payload is not None]
-        if kind == SyncKind.CATALOG:
-            # One catalog per request: a lost answer then leaves one catalog unknown, not many.
-            for item in upserts:
-                _send_upserts(client, claim, [item], counts, None)
-        elif upserts:
-            _send_upserts(client, claim, upserts, counts, None)
         if deletes:
+            # Deletions are people's actions: they go before the claim's bulk upserts.
             _send_deletes(client, claim, deletes, counts)
+        # One catalog per request: a lost answer then leaves one catalog unknown, not many.
+        step = 1 if kind == SyncKind.CATALOG else size
+        for start in range(0, len(upserts), step):
+            _send_upserts(client, claim, upserts[start : start + step], counts, None)
     except _Paused:
         counts.paused = True
         _rows_release(claim, claim.states, counts)
@@ -731,7 +813,7 @@ def sync_drain(
     """
     total = PushCounts()
     started = time.monotonic()
-    limit = settings.SYNC_BATCH_SIZE
+    limit = settings.SYNC_BATCH_SIZE * REQUESTS_PER_CLAIM
     first = True
     while True:
         counts = batch_push(destination=destination, kind=kind, manual_only=manual_only)

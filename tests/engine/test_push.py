@@ -5,6 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from syncs.models import (
@@ -21,6 +23,7 @@ from syncs.services.changes import sync_state_mark_changed
 from syncs.services.products import product_delete, product_set_stock, product_update
 from syncs.services.push import (
     BACKOFF_BASE_SECONDS,
+    REQUESTS_PER_CLAIM,
     backoff_delay,
     batch_claim,
     batch_push,
@@ -126,20 +129,42 @@ def test_an_edit_committed_while_the_batch_is_in_flight_is_pushed_again(sandbox)
 @pytest.mark.django_db
 def test_batches_hold_at_most_the_batch_size_and_manual_rows_go_first(sandbox, settings):
     settings.SYNC_BATCH_SIZE = 40
-    bulk = _products(100)
+    bulk = _products(300)
     manual = ProductFactory()
     product_set_stock(product=manual, state="out", actor=None)
 
     first = batch_push(destination="citrusad", kind="product")
 
-    assert first.claimed == 40
+    # One claim serves several requests, each recorded on its own.
+    assert (first.claimed, first.requests) == (40 * REQUESTS_PER_CLAIM, REQUESTS_PER_CLAIM)
     first_request = sandbox.received(PRODUCTS)[0].json["catalogProducts"]
     assert first_request[0]["gtin"] == manual.gtin
-    assert SyncBatch.objects.get().trigger == BatchTrigger.MANUAL
+    triggers = list(SyncBatch.objects.order_by("id").values_list("trigger", flat=True))
+    assert triggers == [BatchTrigger.MANUAL] + [BatchTrigger.BULK] * (REQUESTS_PER_CLAIM - 1)
     sync_run()
     sizes = [len(r.json["catalogProducts"]) for r in sandbox.received(PRODUCTS)]
-    assert sizes == [40, 40, 21]
+    assert sizes == [40] * 7 + [21]
     assert SyncState.objects.filter(status="confirmed").count() == len(bulk) + 1
+
+
+@pytest.mark.django_db
+def test_the_push_runs_a_few_queries_per_request_not_per_row(sandbox, settings):
+    settings.SYNC_BATCH_SIZE = 50
+    _products(50 * REQUESTS_PER_CLAIM)
+
+    with CaptureQueriesContext(connection) as queries:
+        counts = batch_push(destination="citrusad", kind="product")
+
+    assert (counts.claimed, counts.requests) == (50 * REQUESTS_PER_CLAIM, REQUESTS_PER_CLAIM)
+    # The pause check, the claim, the read (products, then their catalogs), and per request its
+    # record and confirmation in one transaction. A field the read left out would show up here
+    # as one query per row.
+    transaction_control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
+    statements = [
+        q["sql"] for q in queries.captured_queries if not q["sql"].startswith(transaction_control)
+    ]
+    assert len(statements) == 4 + 2 * REQUESTS_PER_CLAIM, "\n".join(s[:90] for s in statements)
+    assert SyncState.objects.filter(status="confirmed").count() == 50 * REQUESTS_PER_CLAIM
 
 
 @pytest.mark.django_db

@@ -15,6 +15,7 @@ from syncs.models import SyncState
 from syncs.services.changes import sync_state_mark_changed
 from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC, drain_flag_clear
 from syncs.services.products import product_set_stock, product_update
+from syncs.services.push import REQUESTS_PER_CLAIM
 from syncs.tasks import sync_drain, sync_sweep
 from tests.factories import ProductFactory
 
@@ -117,13 +118,14 @@ def test_a_drain_that_hits_a_backoff_schedules_the_next_one_for_when_it_is_due(b
 
 def test_a_full_first_batch_fans_out_to_one_more_drain(broker, sandbox, settings):
     settings.SYNC_BATCH_SIZE = 2
-    products = ProductFactory.create_batch(5)
+    # More than one claim's worth (a claim serves REQUESTS_PER_CLAIM requests).
+    products = ProductFactory.create_batch(2 * REQUESTS_PER_CLAIM + 1)
     sync_state_mark_changed(kind="product", object_ids=[p.pk for p in products])
     _forget_messages(broker)
 
     sync_drain(destination="citrusad", kind="product")
 
-    assert SyncState.objects.filter(status="confirmed").count() == 5
+    assert SyncState.objects.filter(status="confirmed").count() == len(products)
     assert [m[0] for m in _messages(broker, QUEUE_SYNC)] == ["syncs.tasks.sync_drain"]
 
 
