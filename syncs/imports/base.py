@@ -118,6 +118,9 @@ class KindImport(ABC):
     def write(self) -> Counts:
         """Create and update the changed rows and mark them pending (inside a transaction)."""
 
+    def statistics_refresh(self, counts: Counts) -> None:  # noqa: B027 (a default: nothing)
+        """After the write committed: bring the database's statistics up to date if need be."""
+
     def close(self) -> None:  # noqa: B027 (a default: nothing to drop)
         """Drop whatever staging holds."""
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from syncs.imports import rows as R
 from syncs.imports.base import COPY_ROWS, Counts, KindImport, Plan
@@ -119,6 +119,11 @@ def import_file(
                 # The rows are written and pending: the next drain (or the periodic sweep)
                 # pushes them. Reporting the import as failed would be untrue.
                 logger.exception("Import %s is written, but starting the push failed", job_id)
+            if counts is not None and committed:
+                try:
+                    importer.statistics_refresh(counts)
+                except DatabaseError:  # the rows are written: a slower first push, not a failure
+                    logger.exception("Import %s is written; analyzing its tables failed", job_id)
             return Result(
                 rows_read=rows_read, plan=plan, counts=counts, registered=importer.registered
             )

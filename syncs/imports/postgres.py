@@ -20,7 +20,16 @@ from syncs.imports.base import (
     safeguard_entry,
 )
 from syncs.imports.reading import Record
-from syncs.models import Catalog, Customer, Priority, Product, SyncKind, SyncState
+from syncs.models import (
+    Catalog,
+    Customer,
+    Order,
+    OrderItem,
+    Priority,
+    Product,
+    SyncKind,
+    SyncState,
+)
 from syncs.services.changes import KIND_DESTINATIONS
 from syncs.services.dispatch import drain_enqueue_after_commit
 
@@ -88,6 +97,15 @@ _MARK_PENDING = f"""
         WHERE st.wanted_version < EXCLUDED.wanted_version
         RETURNING 1
     )"""  # noqa: S608
+
+
+# Rows written by one import above which the tables are analyzed straight after it.
+STATISTICS_REFRESH_ROWS = 10_000
+_WRITTEN = {
+    SyncKind.PRODUCT: (Product,),
+    SyncKind.CUSTOMER: (Customer,),
+    SyncKind.ORDER: (Order, OrderItem),
+}
 
 
 class CopyImport(KindImport):
@@ -189,6 +207,16 @@ class CopyImport(KindImport):
         if marked:
             drain_enqueue_after_commit(destinations=destinations, kind=self.sync_kind, manual=False)
         return Counts(created=created, updated=updated, unchanged=self.staged - created - updated)
+
+    def statistics_refresh(self, counts: Counts) -> None:
+        """After a large write PostgreSQL's statistics still describe the tables as they were,
+        and the push that starts at once would read them with full scans until autovacuum gets
+        to them (a minute or more): analyze them now, a few hundred milliseconds."""
+        if counts.created + counts.updated < STATISTICS_REFRESH_ROWS:
+            return
+        tables = [model._meta.db_table for model in (*_WRITTEN[self.sync_kind], SyncState)]
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
 
     def close(self) -> None:
         with connection.cursor() as cursor:
