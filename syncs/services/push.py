@@ -10,9 +10,13 @@ How one batch goes (`batch_push`):
    whose lease expired (and whose rows another worker took over) changes nothing.
 2. **Build** the payloads from the rows as they are now, remembering each row's `version`. No
    transaction and no lock is open from here until the answer is in.
-3. **Send** one request of at most `SYNC_BATCH_SIZE` items at a time and record it as a
-   `SyncBatch` before the next request goes, so a killed worker loses at most the record of the
-   one request it was waiting on (its rows are sent again once their lease expires).
+3. **Send** one request of at most `SYNC_BATCH_SIZE` items at a time, each recorded as a
+   `SyncBatch`. The sending runs in a thread of its own (`_pipeline`): while one request is on
+   the wire, the previous answer is recorded and its rows confirmed, and the next rows are
+   claimed and built, so the database work overlaps the wait instead of adding to it. A failed
+   answer is handled before anything more is sent. A killed worker loses at most the records
+   of the request on the wire and of the one answered just before; their rows are sent again
+   once their lease expires (at least once).
 4. **Confirm** each row at the version it sent: `confirmed_version = sent`, and the row is
    `confirmed` only if nothing newer was committed meanwhile, else `pending` again (no lost
    update); the request's record and its rows' confirmation commit together. Failures instead
@@ -45,7 +49,8 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -156,6 +161,29 @@ class _Claim:
     kind: str
     token: datetime  # lease_expires_at of every row in this claim
     states: list[ClaimedRow] = field(default_factory=list)
+
+
+@dataclass
+class _Request:
+    """One HTTP request's worth of one claim: a POST of up to SYNC_BATCH_SIZE items, or the
+    DELETE of one product."""
+
+    claim: _Claim
+    items: list[_Item]
+    method: str = "POST"
+
+    def endpoint(self) -> str:
+        if self.method == "DELETE":
+            product = self.items[0].obj
+            return f"/v1/catalog-products/{product.catalog.citrusad_id}/{product.gtin}"
+        return _endpoint(self.claim.destination, self.claim.kind)
+
+
+@dataclass
+class _Answer:
+    result: object | None = None
+    error: RemoteError | None = None
+    duration_ms: int = 0
 
 
 class _Paused(Exception):
@@ -362,11 +390,8 @@ def _trigger(items: list[_Item]) -> str:
 
 
 def _record(
-    claim: _Claim,
-    items: list[_Item],
+    request: _Request,
     *,
-    method: str = "POST",
-    endpoint: str,
     trigger: str,
     parent: SyncBatch | None,
     outcome: str,
@@ -374,12 +399,13 @@ def _record(
     duration_ms: int,
     error: Exception | None = None,
 ) -> SyncBatch:
+    claim, items = request.claim, request.items
     failed = outcome not in (BatchOutcome.OK, BatchOutcome.NOT_FOUND)
     return SyncBatch.objects.create(
         destination=claim.destination,
         kind=claim.kind,
-        method=method,
-        endpoint=endpoint,
+        method=request.method,
+        endpoint=request.endpoint(),
         trigger=trigger,
         parent=parent,
         item_count=len(items),
@@ -389,7 +415,9 @@ def _record(
         duration_ms=duration_ms,
         # The clients scrub credentials from every message and body they raise.
         error=str(error)[:KEPT_BODY_CHARS] if error else "",
-        request_body=[item.payload for item in items] if failed and method == "POST" else None,
+        request_body=[item.payload for item in items]
+        if failed and request.method == "POST"
+        else None,
         response_body=(getattr(error, "body", "") or "")[:KEPT_BODY_CHARS] if failed else "",
     )
 
@@ -414,63 +442,100 @@ def _rejection_text(exc: RejectedError) -> str:
     return text[:KEPT_BODY_CHARS]
 
 
-def _send_upserts(
-    client, claim: _Claim, items: list[_Item], counts: PushCounts, parent: SyncBatch | None
-) -> None:
-    """POST one batch; on a 400 split it in halves until the rejected items stand alone."""
-    endpoint = _endpoint(claim.destination, claim.kind)
-    trigger = BatchTrigger.BISECT if parent else _trigger(items)
-    send = _sender(client, claim.destination, claim.kind)
-    counts.requests += 1
+def _post(client, request: _Request) -> _Answer:
+    """Send one request; no database work here (it may run in the pipeline's HTTP thread)."""
     started = time.monotonic()
     try:
-        result = send([item.payload for item in items])
+        if request.method == "DELETE":
+            product = request.items[0].obj
+            result = client.delete_catalog_product(
+                catalog_id=product.catalog.citrusad_id,
+                gtin=product.gtin,
+                seller_id=product.seller_id,
+            )
+        else:
+            send = _sender(client, request.claim.destination, request.claim.kind)
+            result = send([item.payload for item in request.items])
     except RemoteError as exc:
-        duration = exc.duration_ms or int((time.monotonic() - started) * 1000)
-        batch = _record(
-            claim,
-            items,
-            endpoint=endpoint,
-            trigger=trigger,
-            parent=parent,
-            outcome=_catalog_outcome(claim, exc) or _outcome_of(exc),
-            status_code=exc.status_code,
-            duration_ms=duration,
-            error=exc,
-        )
-        if isinstance(exc, UnauthorisedError):
-            destination_pause(destination=claim.destination, reason=str(exc))
-            raise _Paused from exc
-        if isinstance(exc, RejectedError) and len(items) > 1:
-            middle = len(items) // 2
-            _send_upserts(client, claim, items[:middle], counts, batch)
-            _send_upserts(client, claim, items[middle:], counts, batch)
-            return
-        if isinstance(exc, RejectedError):
-            _rows_fail(claim, items, message=_rejection_text(exc), batch=batch, counts=counts)
-            return
-        if _catalog_outcome(claim, exc) == BatchOutcome.UNKNOWN:
-            _rows_unknown(claim, items, message=str(exc), batch=batch, counts=counts)
-            return
-        _rows_back_off(claim, items, exc=exc, batch=batch, counts=counts)
+        elapsed = int((time.monotonic() - started) * 1000)
+        return _Answer(error=exc, duration_ms=exc.duration_ms or elapsed)
+    elapsed = int((time.monotonic() - started) * 1000)
+    return _Answer(result=result, duration_ms=result.duration_ms or elapsed)
+
+
+def _send(client, request: _Request, counts: PushCounts, parent: SyncBatch | None) -> None:
+    """Send one request and write its outcome, both in this thread."""
+    counts.requests += 1
+    _settle(client, request, _post(client, request), counts, parent)
+
+
+def _settle(
+    client, request: _Request, answer: _Answer, counts: PushCounts, parent: SyncBatch | None
+) -> None:
+    """Record the attempt and write what it means for its rows. A 400 on a POST is split in
+    halves, sent again, until the rejected items stand alone; a 401/403 pauses the destination
+    (raises _Paused)."""
+    claim, items = request.claim, request.items
+    trigger = BatchTrigger.BISECT if parent else _trigger(items)
+    exc = answer.error
+    if exc is None:
+        # The attempt's record and its rows' confirmation commit together.
+        with transaction.atomic():
+            batch = _record(
+                request,
+                trigger=trigger,
+                parent=parent,
+                outcome=BatchOutcome.OK,
+                status_code=answer.result.status_code,
+                duration_ms=answer.duration_ms,
+            )
+            if claim.kind == SyncKind.CATALOG and not _catalog_ids_returned(
+                items, answer.result.items
+            ):
+                message = "CitrusAd answered without the new catalog's id."
+                _rows_unknown(claim, items, message=message, batch=batch, counts=counts)
+                return
+            _rows_confirm(
+                claim, items, batch=batch, counts=counts, result_items=answer.result.items
+            )
         return
-    # The attempt's record and its rows' confirmation commit together: one commit per request.
-    with transaction.atomic():
-        batch = _record(
-            claim,
-            items,
-            endpoint=endpoint,
-            trigger=trigger,
-            parent=parent,
-            outcome=BatchOutcome.OK,
-            status_code=result.status_code,
-            duration_ms=result.duration_ms or int((time.monotonic() - started) * 1000),
-        )
-        if claim.kind == SyncKind.CATALOG and not _catalog_ids_returned(items, result.items):
-            message = "CitrusAd answered without the new catalog's id."
-            _rows_unknown(claim, items, message=message, batch=batch, counts=counts)
-            return
-        _rows_confirm(claim, items, batch=batch, counts=counts, result_items=result.items)
+    if request.method == "DELETE" and isinstance(exc, NotFoundError):
+        with transaction.atomic():  # already gone: what the deletion wanted
+            batch = _record(
+                request,
+                trigger=trigger,
+                parent=parent,
+                outcome=BatchOutcome.NOT_FOUND,
+                status_code=exc.status_code,
+                duration_ms=answer.duration_ms,
+                error=exc,
+            )
+            _rows_confirm(claim, items, batch=batch, counts=counts)
+        return
+    batch = _record(
+        request,
+        trigger=trigger,
+        parent=parent,
+        outcome=_catalog_outcome(claim, exc) or _outcome_of(exc),
+        status_code=exc.status_code,
+        duration_ms=answer.duration_ms,
+        error=exc,
+    )
+    if isinstance(exc, UnauthorisedError):
+        destination_pause(destination=claim.destination, reason=str(exc))
+        raise _Paused from exc
+    if isinstance(exc, RejectedError) and len(items) > 1:
+        middle = len(items) // 2
+        _send(client, _Request(claim, items[:middle]), counts, batch)
+        _send(client, _Request(claim, items[middle:]), counts, batch)
+        return
+    if isinstance(exc, RejectedError):
+        _rows_fail(claim, items, message=_rejection_text(exc), batch=batch, counts=counts)
+        return
+    if _catalog_outcome(claim, exc) == BatchOutcome.UNKNOWN:
+        _rows_unknown(claim, items, message=str(exc), batch=batch, counts=counts)
+        return
+    _rows_back_off(claim, items, exc=exc, batch=batch, counts=counts)
 
 
 def _catalog_ids_returned(items: list[_Item], answers: list) -> bool:
@@ -486,69 +551,6 @@ def _catalog_outcome(claim: _Claim, exc: Exception) -> str | None:
     if not exc.request_sent or exc.status_code == 429:
         return None  # the remote surely did nothing: a normal retry is safe
     return BatchOutcome.UNKNOWN
-
-
-def _send_deletes(client, claim: _Claim, items: list[_Item], counts: PushCounts) -> None:
-    """One DELETE per product (the API takes one); a 404 means it is already gone."""
-    for item in items:
-        product = item.obj
-        endpoint = f"/v1/catalog-products/{product.catalog.citrusad_id}/{product.gtin}"
-        counts.requests += 1
-        started = time.monotonic()
-        try:
-            result = client.delete_catalog_product(
-                catalog_id=product.catalog.citrusad_id,
-                gtin=product.gtin,
-                seller_id=product.seller_id,
-            )
-        except NotFoundError as exc:
-            batch = _record(
-                claim,
-                [item],
-                method="DELETE",
-                endpoint=endpoint,
-                trigger=_trigger([item]),
-                parent=None,
-                outcome=BatchOutcome.NOT_FOUND,
-                status_code=exc.status_code,
-                duration_ms=exc.duration_ms,
-                error=exc,
-            )
-            _rows_confirm(claim, [item], batch=batch, counts=counts)
-            continue
-        except RemoteError as exc:
-            batch = _record(
-                claim,
-                [item],
-                method="DELETE",
-                endpoint=endpoint,
-                trigger=_trigger([item]),
-                parent=None,
-                outcome=_outcome_of(exc),
-                status_code=exc.status_code,
-                duration_ms=exc.duration_ms or int((time.monotonic() - started) * 1000),
-                error=exc,
-            )
-            if isinstance(exc, UnauthorisedError):
-                destination_pause(destination=claim.destination, reason=str(exc))
-                raise _Paused from exc
-            if isinstance(exc, RejectedError):
-                _rows_fail(claim, [item], message=_rejection_text(exc), batch=batch, counts=counts)
-            else:
-                _rows_back_off(claim, [item], exc=exc, batch=batch, counts=counts)
-            continue
-        batch = _record(
-            claim,
-            [item],
-            method="DELETE",
-            endpoint=endpoint,
-            trigger=_trigger([item]),
-            parent=None,
-            outcome=BatchOutcome.OK,
-            status_code=result.status_code,
-            duration_ms=result.duration_ms,
-        )
-        _rows_confirm(claim, [item], batch=batch, counts=counts)
 
 
 # --- Writing the outcome (every write guarded by the claim's token) ---
@@ -697,9 +699,15 @@ def _rows_back_off(
         )
 
 
-def _rows_release(claim: _Claim, states: Iterable[ClaimedRow], counts: PushCounts) -> None:
-    """Hand rows back untouched (no attempt counted): the destination cannot take them now."""
-    counts.released += _ours(claim, states).update(status=SyncStatus.PENDING, lease_expires_at=None)
+def _claims_release(claims: list[_Claim]) -> int:
+    """Hand back, untouched (no attempt counted), every row of these claims still in flight:
+    the destination cannot take them now, or the drain stopped. One statement over the
+    claims' tokens (the lease index serves it), however many claims the drain made."""
+    if not claims:
+        return 0
+    return SyncState.objects.filter(
+        status=SyncStatus.IN_FLIGHT, lease_expires_at__in=[claim.token for claim in claims]
+    ).update(status=SyncStatus.PENDING, lease_expires_at=None)
 
 
 def _credentials_fingerprint(destination: str) -> str:
@@ -752,10 +760,71 @@ def _paused_unless_credentials_changed(destination: str) -> bool:
 # --- One batch, one drain ---
 
 
-def batch_push(
-    *, destination: str, kind: str, manual_only: bool = False, limit: int | None = None
+def _requests(claim: _Claim, counts: PushCounts) -> Iterator[_Request]:
+    """A claim's rows as requests: rows that cannot be built fail at once; deletions (people's
+    actions) go first, one per product; then the upserts, up to SYNC_BATCH_SIZE per request,
+    and one per request for catalogs (a lost answer then leaves one catalog unknown, not many)."""
+    items, unbuildable = _build(claim)
+    for state, reason in unbuildable:
+        fake = _Item(state=state, obj=None, version=state.wanted_version)
+        _rows_fail(claim, [fake], message=reason, batch=None, counts=counts)
+    for item in items:
+        if item.payload is None and claim.kind == SyncKind.PRODUCT:
+            yield _Request(claim, [item], method="DELETE")
+    upserts = [item for item in items if item.payload is not None]
+    step = 1 if claim.kind == SyncKind.CATALOG else settings.SYNC_BATCH_SIZE
+    for start in range(0, len(upserts), step):
+        yield _Request(claim, upserts[start : start + step])
+
+
+def _pipeline(client, requests: Iterator[_Request], counts: PushCounts) -> None:
+    """Send the requests one at a time, in order, and write each one's outcome while the next
+    one is on the wire: the database work (recording, confirming, claiming the next rows) is
+    done while waiting for the remote, not after it. Still one request in flight, as a single
+    client would; a failed answer is handled (bisect, backoff, pause) before anything more is
+    sent, and every answer is written before the one after next is sent."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push-http") as http:
+        in_flight: tuple[_Request, Future] | None = None
+        for request in requests:
+            if in_flight is None:
+                counts.requests += 1
+                in_flight = (request, http.submit(_post, client, request))
+                continue
+            previous, future = in_flight
+            answer = future.result()
+            if answer.error is None:
+                counts.requests += 1
+                in_flight = (request, http.submit(_post, client, request))
+                _settle(client, previous, answer, counts, None)
+            else:
+                in_flight = None  # nothing on the wire while a failure is handled
+                _settle(client, previous, answer, counts, None)
+                counts.requests += 1
+                in_flight = (request, http.submit(_post, client, request))
+        if in_flight is not None:
+            previous, future = in_flight
+            _settle(client, previous, future.result(), counts, None)
+
+
+def _claims(
+    destination: str, kind: str, *, manual_only: bool, limit: int, made: list[_Claim]
+) -> Iterator[_Claim]:
+    """Claim after claim until nothing is due (the caller stops pulling when it is done); each
+    is added to `made`, what to hand back if the drain stops early."""
+    while True:
+        claim = batch_claim(
+            destination=destination, kind=kind, limit=limit, manual_only=manual_only
+        )
+        if not claim.states:
+            return
+        made.append(claim)
+        yield claim
+
+
+def _drive(
+    destination: str, kind: str, claims: Callable[[list[_Claim]], Iterator[_Claim]]
 ) -> PushCounts:
-    """Claim one batch of due rows, push it, and record the outcome of every row."""
+    """Push the requests of the claims `claims` yields and write every outcome."""
     counts = PushCounts()
     if _paused_unless_credentials_changed(destination):
         counts.paused = True
@@ -764,39 +833,39 @@ def batch_push(
         client = remote_client(destination)
     except DestinationNotConfigured:
         return counts  # switched off: rows wait, pending, until it is configured
-    size = settings.SYNC_BATCH_SIZE
-    claim = batch_claim(
-        destination=destination,
-        kind=kind,
-        limit=limit or size * REQUESTS_PER_CLAIM,
-        manual_only=manual_only,
-    )
-    if not claim.states:
-        return counts
-    counts.claimed = len(claim.states)
+    made: list[_Claim] = []
+
+    def requests() -> Iterator[_Request]:
+        for claim in claims(made):
+            counts.claimed += len(claim.states)
+            yield from _requests(claim, counts)
+
     try:
-        items, unbuildable = _build(claim)
-        for state, reason in unbuildable:
-            fake = _Item(state=state, obj=None, version=state.wanted_version)
-            _rows_fail(claim, [fake], message=reason, batch=None, counts=counts)
-        deletes = [i for i in items if i.payload is None and kind == SyncKind.PRODUCT]
-        upserts = [i for i in items if i.payload is not None]
-        if deletes:
-            # Deletions are people's actions: they go before the claim's bulk upserts.
-            _send_deletes(client, claim, deletes, counts)
-        # One catalog per request: a lost answer then leaves one catalog unknown, not many.
-        step = 1 if kind == SyncKind.CATALOG else size
-        for start in range(0, len(upserts), step):
-            _send_upserts(client, claim, upserts[start : start + step], counts, None)
+        _pipeline(client, requests(), counts)
     except _Paused:
         counts.paused = True
-        _rows_release(claim, claim.states, counts)
+        counts.released += _claims_release(made)
     except BaseException:
         # Anything unexpected (a bug, a soft time limit): hand the rows back so they are not
         # stuck until their lease expires, then let the error surface.
-        _rows_release(claim, claim.states, PushCounts())
+        _claims_release(made)
         raise
     return counts
+
+
+def batch_push(
+    *, destination: str, kind: str, manual_only: bool = False, limit: int | None = None
+) -> PushCounts:
+    """Claim due rows once (REQUESTS_PER_CLAIM requests' worth unless `limit` says otherwise),
+    push them, and record the outcome of every row."""
+    limit = limit or settings.SYNC_BATCH_SIZE * REQUESTS_PER_CLAIM
+
+    def one_claim(made: list[_Claim]) -> Iterator[_Claim]:
+        for claim in _claims(destination, kind, manual_only=manual_only, limit=limit, made=made):
+            yield claim
+            return
+
+    return _drive(destination, kind, one_claim)
 
 
 def sync_drain(
@@ -807,24 +876,28 @@ def sync_drain(
     time_budget: float | None = DRAIN_TIME_BUDGET,
     fan_out: bool = False,
 ) -> tuple[PushCounts, bool]:
-    """Push batches until nothing is due; returns the counts and whether work was left over.
+    """Push claim after claim until nothing is due or the time budget is spent; returns the
+    counts and whether work was left over.
 
-    With `fan_out`, a full first batch enqueues one more drain, so idle workers join in.
+    With `fan_out`, a full first claim enqueues one more drain, so idle workers join in.
     """
-    total = PushCounts()
     started = time.monotonic()
     limit = settings.SYNC_BATCH_SIZE * REQUESTS_PER_CLAIM
-    first = True
-    while True:
-        counts = batch_push(destination=destination, kind=kind, manual_only=manual_only)
-        total.add(counts)
-        if counts.paused or not counts.claimed:
-            return total, False
-        if first and fan_out and counts.claimed >= limit:
-            drain_enqueue(destination=destination, kind=kind)
-        first = False
-        if time_budget is not None and time.monotonic() - started > time_budget:
-            return total, True
+    left_over = False
+
+    def until_budget(made: list[_Claim]) -> Iterator[_Claim]:
+        nonlocal left_over
+        claims = _claims(destination, kind, manual_only=manual_only, limit=limit, made=made)
+        for number, claim in enumerate(claims):
+            if number == 0 and fan_out and len(claim.states) >= limit:
+                drain_enqueue(destination=destination, kind=kind)
+            yield claim
+            if time_budget is not None and time.monotonic() - started > time_budget:
+                left_over = True
+                return
+
+    counts = _drive(destination, kind, until_budget)
+    return counts, left_over and not counts.paused
 
 
 def drain_schedule_backoff(*, destination: str, kind: str) -> bool:

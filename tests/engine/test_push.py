@@ -1,5 +1,6 @@
 """The push engine in-process against the sandbox over real HTTP, on the real database."""
 
+import itertools
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -165,6 +166,37 @@ def test_the_push_runs_a_few_queries_per_request_not_per_row(sandbox, settings):
     ]
     assert len(statements) == 4 + 2 * REQUESTS_PER_CLAIM, "\n".join(s[:90] for s in statements)
     assert SyncState.objects.filter(status="confirmed").count() == 50 * REQUESTS_PER_CLAIM
+
+
+@pytest.mark.django_db
+def test_the_pipeline_keeps_one_request_on_the_wire_and_records_every_one(sandbox, settings):
+    settings.SYNC_BATCH_SIZE = 5
+    products = _products(20)
+    sandbox.configure(latency_ms=150)
+
+    counts = batch_push(destination="citrusad", kind="product")
+
+    assert (counts.delivered, counts.requests) == (20, 4)
+    # The sandbox notes each request once its latency is spent: one at a time means 150 ms
+    # or more between them; two on the wire at once would finish together.
+    finished = [request.at for request in sandbox.received(PRODUCTS)]
+    assert len(finished) == 4
+    assert all(later - earlier >= 0.14 for earlier, later in itertools.pairwise(finished))
+    recorded = SyncBatch.objects.order_by("id").values_list("keys", flat=True)
+    assert [key for keys in recorded for key in keys] == [p.gtin for p in products]
+
+
+@pytest.mark.django_db
+def test_a_401_stops_the_pipeline_before_the_next_request(sandbox, settings):
+    settings.SYNC_BATCH_SIZE = 2
+    _products(10)
+    settings.CITRUSAD_API_KEY = "not-the-key"
+
+    counts = batch_push(destination="citrusad", kind="product")
+
+    assert len(sandbox.received(PRODUCTS)) == 1
+    assert (counts.requests, counts.released, counts.paused) == (1, 10, True)
+    assert SyncState.objects.filter(status="pending", attempts=0).count() == 10
 
 
 @pytest.mark.django_db
