@@ -54,11 +54,14 @@ class Console:
             "response",
             lambda r: r.status >= 500 and self.problems.append(f"HTTP {r.status} {r.url}"),
         )
-        self.page.on(
-            "requestfailed",
-            lambda r: self.problems.append(f"request failed: {r.url} {r.failure}"),
-        )
+        self.page.on("requestfailed", self._request_failed)
         self.tmp_path = tmp_path
+
+    def _request_failed(self, request) -> None:
+        # ERR_ABORTED is the browser cancelling a request because the page navigated on (the
+        # favicon of a page the test has already left): not a failure of the console.
+        if request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"request failed: {request.url} {request.failure}")
 
     def _console(self, message):
         text = message.text
