@@ -13,27 +13,20 @@ about.
 
 import argparse
 import csv
-import os
 import random
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+from django.core.management import call_command
+from django.db import connection
 
-import django  # noqa: E402
+# Sets Django up, so it stays above the project's imports.
+from importing import measure_imports, print_peak_rss, print_versions
 
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-
-from syncs.imports import engine  # noqa: E402
-from syncs.models import Customer, ImportJob, SyncState  # noqa: E402
-from syncs.services.imports import import_job_create, import_job_run  # noqa: E402
+from syncs.imports import engine
+from syncs.models import Customer, ImportJob, SyncState
 
 HEADER = [
     "external_id",
@@ -89,28 +82,6 @@ def write_customers(path: Path, rows: int, *, seed: int, changed_share: float = 
             )
 
 
-def run_import(path: Path, label: str) -> float:
-    started = time.perf_counter()
-    job = import_job_create(
-        kind="customers", actor=None, path=path, confirm_large_change=True, enqueue=False
-    )
-    job = import_job_run(job_id=job.pk)
-    elapsed = time.perf_counter() - started
-    rate = job.rows_read / elapsed
-    print(
-        f"{label:<28} {job.rows_read:>9,} rows in {elapsed:7.1f} s = {rate:>8,.0f} rows/s  "
-        f"(created {job.rows_created:,}, updated {job.rows_updated:,}, "
-        f"unchanged {job.rows_unchanged:,}, invalid {job.rows_invalid:,}) {job.status}"
-    )
-    if job.status != "succeeded":
-        print("  ", job.message, job.errors[:3])
-    return rate
-
-
-def pending_count() -> int:
-    return SyncState.objects.filter(kind="customer", status="pending").count()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -138,19 +109,10 @@ def main() -> None:
             f"Generated 2 files of {args.rows:,} rows ({size / 1e6:,.0f} MB each) in "
             f"{time.perf_counter() - started:.0f} s"
         )
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            print(f"PostgreSQL {cursor.fetchone()[0]}, Python {sys.version.split()[0]}")
+        print_versions()
         print("path:", "chunked" if args.chunked else "COPY")
-        run_import(first, "first import")
-        print(f"  queued for push after first import: {pending_count():,}")
-        SyncState.objects.filter(kind="customer").update(confirmed_version=1, status="confirmed")
-        run_import(first, "re-import, all unchanged")
-        print(f"  queued for push after unchanged re-import: {pending_count():,}")
-        run_import(changed, "re-import, 1% changed")
-        print(f"  queued for push after 1% re-import: {pending_count():,}")
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"peak RSS of this process: {peak_kb / 1024:,.0f} MB")
+        measure_imports(first, changed, kind="customers", sync_kind="customer")
+    print_peak_rss()
 
 
 if __name__ == "__main__":

@@ -14,27 +14,21 @@ point it at a database you care about.
 
 import argparse
 import csv
-import os
 import random
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+from django.core.management import call_command
+from django.db import connection
 
-import django  # noqa: E402
+# Sets Django up, so it stays above the project's imports.
+from importing import measure_imports, plain_copy, print_peak_rss, print_versions
+from stdnum import ean
 
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-
-from syncs.imports import engine  # noqa: E402
-from syncs.models import ImportJob, Order, SyncState  # noqa: E402
-from syncs.services.imports import import_job_create, import_job_run  # noqa: E402
+from syncs.imports import engine
+from syncs.models import ImportJob, Order, SyncState
 
 HEADER = [
     "id",
@@ -54,12 +48,21 @@ HEADER = [
 
 def gtin_for(n: int) -> str:
     body = f"640{n:09d}"
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
-    return body + str((10 - total % 10) % 10)
+    return body + ean.calc_check_digit(body)
 
 
 GTINS = [gtin_for(n) for n in range(20_000)]
 ADS = [f"display_{n:05d}" for n in range(500)]
+PLAIN_COLUMNS = (
+    "id text, customer_id text, session_id text, order_date timestamptz, ad_ids text, "
+    "gtin text, quantity integer, regular_unit_price numeric(12,2), total numeric(12,2), "
+    "ad_id text, citrus_discount_amount numeric(12,2), substituted_for text"
+)
+# created, updated and unchanged count orders; invalid counts item rows.
+COUNTS = (
+    "orders created {created:,}, updated {updated:,}, unchanged {unchanged:,}; "
+    "invalid rows {invalid:,}"
+)
 
 
 def write_orders(path: Path, rows: int, *, seed: int, changed_share: float = 0.0) -> int:
@@ -105,55 +108,6 @@ def write_orders(path: Path, rows: int, *, seed: int, changed_share: float = 0.0
     return orders
 
 
-def run_import(path: Path, label: str) -> float:
-    started = time.perf_counter()
-    job = import_job_create(kind="orders", actor=None, path=path, enqueue=False)
-    job = import_job_run(job_id=job.pk)
-    elapsed = time.perf_counter() - started
-    rate = job.rows_read / elapsed
-    print(
-        f"{label:<28} {job.rows_read:>9,} rows in {elapsed:7.1f} s = {rate:>8,.0f} rows/s  "
-        f"(orders created {job.rows_created:,}, updated {job.rows_updated:,}, "
-        f"unchanged {job.rows_unchanged:,}; invalid rows {job.rows_invalid:,}) {job.status}"
-    )
-    if job.status != "succeeded":
-        print("  ", job.message, job.errors[:3])
-    return rate
-
-
-def pending_count() -> int:
-    return SyncState.objects.filter(kind="order", status="pending").count()
-
-
-def plain_copy(path: Path) -> float:
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_plain_copy")
-        cursor.execute(
-            "CREATE TABLE bench_plain_copy (id text, customer_id text, session_id text, "
-            "order_date timestamptz, ad_ids text, gtin text, quantity integer, "
-            "regular_unit_price numeric(12,2), total numeric(12,2), ad_id text, "
-            "citrus_discount_amount numeric(12,2), substituted_for text)"
-        )
-        started = time.perf_counter()
-        with (
-            open(path, "rb") as f,
-            cursor.cursor.copy(
-                "COPY bench_plain_copy FROM STDIN WITH (FORMAT csv, HEADER)"
-            ) as copy,
-        ):
-            while chunk := f.read(1024 * 1024):
-                copy.write(chunk)
-        elapsed = time.perf_counter() - started
-        cursor.execute("SELECT count(*) FROM bench_plain_copy")
-        (rows,) = cursor.fetchone()
-        cursor.execute("DROP TABLE bench_plain_copy")
-    rate = rows / elapsed
-    print(
-        f"{'plain COPY (reference)':<28} {rows:>9,} rows in {elapsed:7.1f} s = {rate:>8,.0f} rows/s"
-    )
-    return rate
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -179,20 +133,11 @@ def main() -> None:
             f"Generated 2 files of {args.rows:,} rows, {orders:,} orders ({size / 1e6:,.0f} MB "
             f"each) in {time.perf_counter() - started:.0f} s"
         )
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            print(f"PostgreSQL {cursor.fetchone()[0]}, Python {sys.version.split()[0]}")
+        print_versions()
         print("path:", "chunked" if args.chunked else "COPY")
-        plain_copy(first)
-        run_import(first, "first import")
-        print(f"  queued for push after first import: {pending_count():,}")
-        SyncState.objects.filter(kind="order").update(confirmed_version=1, status="confirmed")
-        run_import(first, "re-import, all unchanged")
-        print(f"  queued for push after unchanged re-import: {pending_count():,}")
-        run_import(changed, "re-import, 1% changed")
-        print(f"  queued for push after 1% re-import: {pending_count():,}")
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"peak RSS of this process: {peak_kb / 1024:,.0f} MB")
+        plain_copy(first, PLAIN_COLUMNS)
+        measure_imports(first, changed, kind="orders", sync_kind="order", counts=COUNTS)
+    print_peak_rss()
 
 
 if __name__ == "__main__":

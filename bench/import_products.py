@@ -12,27 +12,20 @@ and import jobs are deleted first: never point it at a database you care about.
 
 import argparse
 import csv
-import os
 import random
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+from django.core.management import call_command
+from django.db import connection
 
-import django  # noqa: E402
+# Sets Django up, so it stays above the project's imports.
+from importing import measure_imports, plain_copy, print_peak_rss, print_versions
+from stdnum import ean
 
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from stdnum import ean  # noqa: E402
-
-from syncs.models import Catalog, ImportJob, Product, SyncState  # noqa: E402
-from syncs.services.imports import import_job_create, import_job_run  # noqa: E402
+from syncs.models import Catalog, ImportJob, Product, SyncState
 
 HEADER = [
     "catalogId",
@@ -51,6 +44,10 @@ CATALOG = "7f0c3a52-5b7e-4a51-9f0e-bench0000001"
 WORDS = ["organic", "fresh", "crunchy", "oat", "milk", "dark", "chocolate", "pasta", "rice"]
 BRANDS = ["Acme", "Nordic Farm", "Kelloggs", "Covergirl", "Barilla", "Oatly", "Fazer", "Valio"]
 CATEGORIES = ["Pantry", "Dairy", "Bakery", "Health&Beauty", "Frozen", "Drinks", "Snacks"]
+PLAIN_COLUMNS = (
+    "catalog_id text, gtin text, seller_id text, inventory integer, price numeric(12,2), "
+    "profit numeric(12,2), name text, image_url text, tags text, filters text, groups text"
+)
 
 
 def gtin_for(n: int) -> str:
@@ -88,56 +85,6 @@ def write_catalog(path: Path, rows: int, *, seed: int, changed_share: float = 0.
             )
 
 
-def run_import(path: Path, label: str) -> float:
-    started = time.perf_counter()
-    job = import_job_create(
-        kind="products", actor=None, path=path, confirm_large_change=True, enqueue=False
-    )
-    job = import_job_run(job_id=job.pk)
-    elapsed = time.perf_counter() - started
-    rate = job.rows_read / elapsed
-    print(
-        f"{label:<28} {job.rows_read:>9,} rows in {elapsed:7.1f} s = {rate:>8,.0f} rows/s  "
-        f"(created {job.rows_created:,}, updated {job.rows_updated:,}, "
-        f"unchanged {job.rows_unchanged:,}, invalid {job.rows_invalid:,}) {job.status}"
-    )
-    if job.status != "succeeded":
-        print("  ", job.message)
-    return rate
-
-
-def pending_count() -> int:
-    return SyncState.objects.filter(kind="product", status="pending").count()
-
-
-def plain_copy(path: Path) -> float:
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_plain_copy")
-        cursor.execute(
-            "CREATE TABLE bench_plain_copy (catalog_id text, gtin text, seller_id text, "
-            "inventory integer, price numeric(12,2), profit numeric(12,2), name text, "
-            "image_url text, tags text, filters text, groups text)"
-        )
-        started = time.perf_counter()
-        with (
-            open(path, "rb") as f,
-            cursor.cursor.copy(
-                "COPY bench_plain_copy FROM STDIN WITH (FORMAT csv, HEADER)"
-            ) as copy,
-        ):
-            while chunk := f.read(1024 * 1024):
-                copy.write(chunk)
-        elapsed = time.perf_counter() - started
-        cursor.execute("SELECT count(*) FROM bench_plain_copy")
-        (rows,) = cursor.fetchone()
-        cursor.execute("DROP TABLE bench_plain_copy")
-    rate = rows / elapsed
-    print(
-        f"{'plain COPY (reference)':<28} {rows:>9,} rows in {elapsed:7.1f} s = {rate:>8,.0f} rows/s"
-    )
-    return rate
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -161,20 +108,10 @@ def main() -> None:
             f"Generated 2 files of {args.rows:,} rows ({size / 1e6:,.0f} MB each) in "
             f"{time.perf_counter() - started:.0f} s"
         )
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            print(f"PostgreSQL {cursor.fetchone()[0]}, Python {sys.version.split()[0]}")
-        plain_copy(first)
-        run_import(first, "first import")
-        queued = pending_count()
-        print(f"  queued for push after first import: {queued:,}")
-        SyncState.objects.filter(kind="product").update(confirmed_version=1, status="confirmed")
-        run_import(first, "re-import, all unchanged")
-        print(f"  queued for push after unchanged re-import: {pending_count():,}")
-        run_import(changed, "re-import, 1% changed")
-        print(f"  queued for push after 1% re-import: {pending_count():,}")
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"peak RSS of this process: {peak_kb / 1024:,.0f} MB")
+        print_versions()
+        plain_copy(first, PLAIN_COLUMNS)
+        measure_imports(first, changed, kind="products", sync_kind="product")
+    print_peak_rss()
 
 
 if __name__ == "__main__":
