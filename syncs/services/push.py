@@ -784,23 +784,22 @@ def _pipeline(client, requests: Iterator[_Request], counts: PushCounts) -> None:
     client would; a failed answer is handled (bisect, backoff, pause) before anything more is
     sent, and every answer is written before the one after next is sent."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push-http") as http:
+
+        def send(request: _Request) -> tuple[_Request, Future]:
+            counts.requests += 1
+            return request, http.submit(_post, client, request)
+
         in_flight: tuple[_Request, Future] | None = None
         for request in requests:
-            if in_flight is None:
-                counts.requests += 1
-                in_flight = (request, http.submit(_post, client, request))
-                continue
-            previous, future = in_flight
-            answer = future.result()
-            if answer.error is None:
-                counts.requests += 1
-                in_flight = (request, http.submit(_post, client, request))
-                _settle(client, previous, answer, counts, None)
-            else:
-                in_flight = None  # nothing on the wire while a failure is handled
-                _settle(client, previous, answer, counts, None)
-                counts.requests += 1
-                in_flight = (request, http.submit(_post, client, request))
+            if in_flight is not None:
+                previous, future = in_flight
+                answer = future.result()
+                if answer.error is None:
+                    in_flight = send(request)  # on the wire while the answer is written
+                    _settle(client, previous, answer, counts, None)
+                    continue
+                _settle(client, previous, answer, counts, None)  # with nothing on the wire
+            in_flight = send(request)
         if in_flight is not None:
             previous, future = in_flight
             _settle(client, previous, future.result(), counts, None)
