@@ -1,7 +1,22 @@
 import pytest
 
+from syncs.imports import postgres
+
 
 @pytest.fixture(autouse=True)
 def uploads_in_tmp(settings, tmp_path):
     """Uploads and error files of these tests go to the test's own directory."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """The drains each path registers to run after the commit, as (kind, destinations)."""
+    calls = []
+
+    def record(*, destinations, kind, manual):
+        calls.append((kind, tuple(destinations)))
+
+    monkeypatch.setattr(postgres, "drain_enqueue_after_commit", record)
+    monkeypatch.setattr("syncs.services.changes.drain_enqueue_after_commit", record)
+    return calls

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from syncs.imports import engine, postgres
+from syncs.imports import engine
 from syncs.imports.errors import ErrorSink
 from syncs.models import Customer, Priority, SyncState
 from tests.factories import CustomerFactory
@@ -18,19 +18,6 @@ HEADER = (
     "external_id,email,phone_number,first_name,can_email,is_deleted,date_joined,tags,"
     "COMPANY__tier,targeting:segment\n"
 )
-
-
-@pytest.fixture
-def enqueued(monkeypatch):
-    """The drains each path registers to run after the commit, as (kind, destinations)."""
-    calls = []
-
-    def record(*, destinations, kind, manual):
-        calls.append((kind, tuple(destinations)))
-
-    monkeypatch.setattr(postgres, "drain_enqueue_after_commit", record)
-    monkeypatch.setattr("syncs.services.changes.drain_enqueue_after_commit", record)
-    return calls
 
 
 def test_postgresql_uses_the_copy_path_and_sqlite_the_chunked_one(tmp_path):

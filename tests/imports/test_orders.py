@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from syncs.imports import engine, postgres
+from syncs.imports import engine
 from syncs.imports.errors import ErrorSink
 from syncs.models import Order, OrderItem, SyncState
 from syncs.services.imports import import_job_error_csv
@@ -31,19 +31,6 @@ SPLIT = (
     + "ORD-2,C-2,,2019-12-03,,4006381333931,2,2.50,5.00,,,4006381333948\n"
     + "ORD-1,C-1,s1,2019-12-02T16:00:00+01:00,ad1|ad2,4006381333931,1,2.5,2.00,,0.50,\n"
 )
-
-
-@pytest.fixture
-def enqueued(monkeypatch):
-    """The drains each path registers to run after the commit, as (kind, destinations)."""
-    calls = []
-
-    def record(*, destinations, kind, manual):
-        calls.append((kind, tuple(destinations)))
-
-    monkeypatch.setattr(postgres, "drain_enqueue_after_commit", record)
-    monkeypatch.setattr("syncs.services.changes.drain_enqueue_after_commit", record)
-    return calls
 
 
 def _chunked(monkeypatch):
