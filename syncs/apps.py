@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.apps import apps as global_apps
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -26,5 +27,8 @@ class SyncsConfig(AppConfig):
     def ready(self):
         # Runs after auth's own post_migrate handler, so the permissions exist by then.
         post_migrate.connect(reference_data_ensure, sender=self)
+        from syncs.search import sqlite_functions_register
+
+        connection_created.connect(sqlite_functions_register)
         # Celery's autodiscovery finds syncs/tasks.py only; the import task lives beside it.
         from syncs import import_tasks  # noqa: F401

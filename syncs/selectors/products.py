@@ -7,6 +7,7 @@ from django.db.models import BigIntegerField, ExpressionWrapper, F, QuerySet
 from psycopg.errors import QueryCanceled
 
 from syncs.models import DestinationName, Product, SyncKind, SyncState, SyncStatus
+from syncs.search import Unaccent, fold, gtin_form_name, gtin_scan_forms
 from syncs.selectors.pagination import PAGE_SIZE, keyset_page
 from syncs.selectors.sync_states import WAITING_STATUSES
 
@@ -14,24 +15,29 @@ _WORD = re.compile(r"\w+")
 
 
 def _name_words_filter(qs: QuerySet[Product], q: str) -> QuerySet[Product]:
-    """Every word must start a word of the name ("choc" finds "Dark chocolate").
+    """Every word must start a word of the name, whatever its accents and case.
 
-    PostgreSQL answers it from the name's full-text GIN index (migration 0005): a prefix
-    tsquery intersects posting lists, where substring matching would read most of the table
-    for common words. SQLite, for the demo, matches substrings.
+    "choc" finds "Dark chocolate" and "creme" finds "Crème brûlée". PostgreSQL answers it from
+    the full-text GIN index over the unaccented name (migration 0007): a prefix tsquery
+    intersects posting lists, where substring matching would read most of the table for common
+    words. SQLite, for the demo, matches folded substrings.
     """
-    words = _WORD.findall(q.lower())[:8]
+    words = _WORD.findall(fold(q))[:8]
     if not words:
         return qs.none()
     if connection.vendor == "postgresql":
         tsquery = " & ".join(f"{word}:*" for word in words)
         # The expression is the index's, verbatim; the words are a parameter.
         return qs.extra(  # noqa: S610
-            where=["to_tsvector('simple', syncs_product.name) @@ to_tsquery('simple', %s)"],
+            where=[
+                "to_tsvector('simple', citrusadmin_unaccent(syncs_product.name)) "
+                "@@ to_tsquery('simple', %s)"
+            ],
             params=[tsquery],
         )
+    qs = qs.alias(folded_name=Unaccent("name"))
     for word in words:
-        qs = qs.filter(name__icontains=word)
+        qs = qs.filter(folded_name__contains=word)
     return qs
 
 
@@ -40,14 +46,16 @@ def product_search(
 ) -> QuerySet[Product]:
     """Products matching a GTIN, a GTIN prefix or name words, and the filters.
 
-    A scanned GTIN that exists is an exact search: the page and "all matching this search" then
-    mean the same products. Otherwise digits are a GTIN prefix (the gtin index answers both,
+    A scanned code that exists is an exact search: the page and "all matching this search" then
+    mean the same products. A numeric scan also finds its other GTIN forms (EAN-13 scanned,
+    GTIN-14 stored). Otherwise digits are a GTIN prefix (the gtin index answers all of these,
     with varchar_pattern_ops on PostgreSQL), and words must each start a word of the name.
     """
     qs = Product.objects.all()
     q = q.strip()
-    if q and " " not in q and Product.objects.filter(gtin=q).exists():
-        qs = qs.filter(gtin=q)  # also product codes that are not digits ("SKU-123")
+    forms = sorted({q, *gtin_scan_forms(q)})
+    if q and " " not in q and Product.objects.filter(gtin__in=forms).exists():
+        qs = qs.filter(gtin__in=forms)  # also product codes that are not digits ("SKU-123")
     elif q.isdigit():
         qs = qs.filter(gtin__startswith=q)
     elif q:
@@ -80,7 +88,16 @@ def product_search_page(
         limit=limit,
         fetch=lambda qs, n: _first_by_id(qs, n, narrow=narrow),
     )
+    _note_matched_forms(page, q=search.get("q", "").strip())
     return product_attach_states(products=page), next_id
+
+
+def _note_matched_forms(products: list[Product], *, q: str) -> None:
+    """Set `matched_form` ("GTIN-14") on products found by another form of the scanned code."""
+    forms = set(gtin_scan_forms(q))
+    for product in products:
+        differs = product.gtin != q and product.gtin in forms
+        product.matched_form = gtin_form_name(product.gtin) if differs else ""
 
 
 # How long the "walk the ids in order" plan may take before the search asks the indexes instead.
