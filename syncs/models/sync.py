@@ -128,7 +128,7 @@ class BatchTrigger(models.TextChoices):
     BULK = "bulk", "Bulk sync"
     MANUAL = "manual", "Manual action"
     RETRY = "retry", "Retry"
-    BISECT = "bisect", "Bisecting a rejected batch"
+    BISECT = "bisect", "Part of a rejected batch, sent again"
     CHECK = "check", "Live check"
 
 

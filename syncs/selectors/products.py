@@ -1,12 +1,25 @@
 """Products: the search box (scanned GTIN, GTIN prefix or name words), pages and one product."""
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
-from django.db.models import BigIntegerField, ExpressionWrapper, F, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from psycopg.errors import QueryCanceled
 
-from syncs.models import DestinationName, Product, SyncKind, SyncState, SyncStatus
+from syncs.models import BulkOutcome, DestinationName, Product, SyncKind, SyncState, SyncStatus
 from syncs.search import Unaccent, fold, gtin_form_name, gtin_scan_forms
 from syncs.selectors.pagination import PAGE_SIZE, keyset_page
 from syncs.selectors.sync_states import WAITING_STATUSES
@@ -75,6 +88,45 @@ def product_search(
             ).values("object_id")
         )
     return qs
+
+
+def product_choice(
+    *, product_ids: list[int] | None = None, search: Mapping[str, Any] | None = None
+) -> QuerySet[Product]:
+    """The products a bulk action means: the ids ticked on a page, or a whole search."""
+    if (product_ids is None) == (search is None):
+        raise ValidationError("Choose the products either by ids or by a search, not both.")
+    if product_ids is not None:
+        try:
+            ids = sorted({int(pk) for pk in product_ids})
+        except (TypeError, ValueError):
+            raise ValidationError("Product ids must be whole numbers.") from None
+        return Product.objects.filter(pk__in=ids)
+    try:
+        return product_search(**dict(search))
+    except TypeError:
+        raise ValidationError(f"Not a product search: {sorted(search)}.") from None
+
+
+def product_stock_outcome(*, state: str) -> Case:
+    """What asking for stock `state` ("out" or "in") does to each product, as SQL.
+
+    "changed"; "unchanged" when it is so already; "skipped" when it cannot be: deleted, or
+    out of stock with nothing remembered to restore. The confirmation page counts with it and
+    the bulk action writes with it, so both always agree.
+    """
+    live = Q(deletion_state="")
+    if state == "out":
+        changes, already = live & Q(inventory__gt=0), live & Q(inventory=0)
+    else:
+        changes = live & Q(inventory=0, restore_inventory__gt=0)
+        already = live & Q(inventory__gt=0)
+    return Case(
+        When(changes, then=Value(BulkOutcome.CHANGED)),
+        When(already, then=Value(BulkOutcome.UNCHANGED)),
+        default=Value(BulkOutcome.SKIPPED),
+        output_field=CharField(),
+    )
 
 
 def product_search_page(
