@@ -44,4 +44,4 @@ def test_a_whole_catalog_stock_out_asks_for_the_number_and_runs_in_the_backgroun
     expect(console.page.locator("#progress")).to_contain_text(
         re.compile(r"24 confirmed, 0 on their way"), timeout=30_000
     )
-    console.screenshot("bulk-stock-out")
+    console.screenshot("bulk-progress")
