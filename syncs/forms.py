@@ -5,10 +5,10 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from syncs.destinations import destination_choices
 from syncs.models import (
     BatchOutcome,
     Catalog,
-    DestinationName,
     ImportEncoding,
     ImportKind,
     SyncKind,
@@ -25,7 +25,7 @@ def _keyset_field() -> forms.IntegerField:
 
 
 class BatchFilterForm(forms.Form):
-    destination = forms.ChoiceField(choices=_ANY + DestinationName.choices, required=False)
+    destination = forms.ChoiceField(choices=lambda: _ANY + destination_choices(), required=False)
     kind = forms.ChoiceField(choices=_ANY + SyncKind.choices, required=False)
     outcome = forms.ChoiceField(choices=_ANY + BatchOutcome.choices, required=False)
     since = forms.DateField(
@@ -143,7 +143,7 @@ class ConfirmForm(forms.Form):
 
 
 class RetryForm(forms.Form):
-    destination = forms.ChoiceField(choices=DestinationName.choices)
+    destination = forms.ChoiceField(choices=destination_choices)
     kind = forms.ChoiceField(choices=SyncKind.choices)
     object_id = forms.IntegerField(min_value=1, max_value=MAX_ID)
 

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.db.models import (
@@ -29,12 +28,13 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 from psycopg.errors import QueryCanceled
 
+from syncs.destinations import destinations_all
+from syncs.destinations.citrusad import NAME as CITRUSAD
 from syncs.models import (
     AuditEvent,
     Catalog,
     Customer,
     Destination,
-    DestinationName,
     ImportJob,
     ImportStatus,
     Order,
@@ -110,15 +110,6 @@ class FailedRow:
         )
 
 
-def destination_is_configured(*, destination: str) -> bool:
-    if destination == DestinationName.CITRUSAD:
-        return bool(settings.CITRUSAD_BASE_URL and settings.CITRUSAD_API_KEY)
-    if destination == DestinationName.CUSTOBAR:
-        has_login = settings.CUSTOBAR_USERNAME and settings.CUSTOBAR_PASSWORD
-        return bool(settings.CUSTOBAR_BASE_URL and (has_login or settings.CUSTOBAR_API_TOKEN))
-    raise ValueError(f"unknown destination {destination!r}")
-
-
 # Confirmed rows are nearly all of a large table and counting them reads the whole status index
 # (150 ms at a million rows); they change the least, so their count is cached this long. Every
 # other status is counted fresh from a small partial index (migration 0005).
@@ -165,7 +156,8 @@ def sync_overview() -> list[DestinationOverview]:
                 slot["oldest"] = row["oldest"]
     destinations = {d.name: d for d in Destination.objects.all()}
     result = []
-    for name, label in DestinationName.choices:
+    for destination in destinations_all():
+        name, label = destination.name, destination.label
         state = destinations.get(name)
         kinds = []
         for kind, kind_label in SyncKind.choices:
@@ -188,7 +180,7 @@ def sync_overview() -> list[DestinationOverview]:
             DestinationOverview(
                 name=name,
                 label=label,
-                configured=destination_is_configured(destination=name),
+                configured=destination.configured,
                 paused=bool(state and state.paused),
                 paused_reason=state.paused_reason if state else "",
                 paused_at=state.paused_at if state else None,
@@ -227,7 +219,7 @@ def sync_batch_hourly(*, hours: int = 24, now: datetime.datetime | None = None) 
 
 def _objects_by_kind(states: list[SyncState]) -> dict[tuple[str, int], object]:
     """Fetch the rows behind sync states: one query per kind present, never one per row."""
-    from syncs.services.changes import KIND_MODELS
+    from syncs.destinations import KIND_MODELS
 
     wanted: dict[str, set[int]] = {}
     for state in states:
@@ -378,7 +370,7 @@ def product_search(
         # An IN over the few rows in that state, which the planner can start from.
         qs = qs.filter(
             pk__in=SyncState.objects.filter(
-                destination=DestinationName.CITRUSAD, kind=SyncKind.PRODUCT, status__in=statuses
+                destination=CITRUSAD, kind=SyncKind.PRODUCT, status__in=statuses
             ).values("object_id")
         )
     return qs
@@ -429,7 +421,7 @@ def product_attach_states(*, products: list[Product]) -> list[Product]:
     states = {
         s.object_id: s
         for s in SyncState.objects.filter(
-            destination=DestinationName.CITRUSAD,
+            destination=CITRUSAD,
             kind=SyncKind.PRODUCT,
             object_id__in=[p.pk for p in products],
         )
@@ -492,7 +484,7 @@ def catalog_list() -> list[Catalog]:
     catalogs = list(Catalog.objects.annotate(product_count=Count("products")).order_by("name"))
     states = sync_state_for(kind=SyncKind.CATALOG, object_ids=[c.pk for c in catalogs])
     for catalog in catalogs:
-        catalog.sync_state = states.get(catalog.pk, {}).get(DestinationName.CITRUSAD)
+        catalog.sync_state = states.get(catalog.pk, {}).get(CITRUSAD)
     return catalogs
 
 
@@ -593,12 +585,8 @@ def _comparable(value):
 
 def product_live_comparison(*, product: Product) -> LiveComparison:
     """Ask CitrusAd now for one product and compare it field by field with what we would send."""
-    from syncs.remotes import (
-        DestinationNotConfigured,
-        NotFoundError,
-        RemoteError,
-        remote_client,
-    )
+    from syncs.destinations import DestinationNotConfigured, destination_client
+    from syncs.remotes import NotFoundError, RemoteError
     from syncs.remotes import payloads as wire
 
     if not product.catalog.citrusad_id:
@@ -606,7 +594,7 @@ def product_live_comparison(*, product: Product) -> LiveComparison:
             state="error", message="Its catalog has no CitrusAd id yet, so CitrusAd cannot have it."
         )
     try:
-        result = remote_client(DestinationName.CITRUSAD).get_catalog_product(
+        result = destination_client(CITRUSAD).get_catalog_product(
             catalog_id=product.catalog.citrusad_id, gtin=product.gtin, seller_id=product.seller_id
         )
     except NotFoundError:

@@ -5,8 +5,8 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from syncs import selectors
-from syncs.models import DestinationName
-from syncs.services.sync import destination_resume as destination_resume_service
+from syncs.destinations import destination_get
+from syncs.services.push import destination_resume as destination_resume_service
 from syncs.views.access import render_page, require_permission
 
 
@@ -26,8 +26,10 @@ def dashboard(request):
 def destination_resume(request, name: str):
     """Resume a paused destination after its credentials were fixed."""
     require_permission(request.user, "syncs.resume_destination")
-    if name not in DestinationName.values:
-        raise Http404("No such destination.")
+    try:
+        label = destination_get(name).label
+    except ValueError:
+        raise Http404("No such destination.") from None
     destination_resume_service(destination=name, actor=request.user)
-    messages.success(request, f"{DestinationName(name).label} resumed: pending rows go out now.")
+    messages.success(request, f"{label} resumed: pending rows go out now.")
     return redirect("home")
