@@ -3,13 +3,17 @@
 A catalog is CitrusAd's own object (its id is CitrusAd's), so this module names CitrusAd.
 """
 
+import datetime
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from syncs.destinations.citrusad import NAME as CITRUSAD
-from syncs.models import Catalog, Priority, SyncKind, SyncState, SyncStatus
+from syncs.models import AuditEvent, Catalog, Priority, SyncKind, SyncState, SyncStatus
 from syncs.services.audit import audit_event_record
 from syncs.services.dispatch import drain_enqueue
 from syncs.services.sync_state import sync_state_mark_changed, sync_state_resolve
@@ -46,6 +50,28 @@ def catalog_create(*, name: str, actor: AbstractBaseUser | None, team_id: str = 
             after={"name": name, "team_id": catalog.team_id},
         )
     return catalog
+
+
+# CitrusAd creates a catalog per POST, so a double submit must not reach CitrusAd twice.
+DOUBLE_SUBMIT_WINDOW = datetime.timedelta(minutes=2)
+
+
+def catalog_create_once(*, name: str, actor: AbstractBaseUser, team_id: str = "") -> Catalog | None:
+    """`catalog_create`, unless this user created this name within DOUBLE_SUBMIT_WINDOW (None)."""
+    name = _clean_name(name)
+    with transaction.atomic():
+        # Lock the user's row: a second submit waits here, then sees the first's audit event
+        # (committed in the same transaction as the catalog) and creates nothing.
+        get_user_model().objects.select_for_update().get(pk=actor.pk)
+        duplicate = AuditEvent.objects.filter(
+            actor=actor,
+            action="catalog.create",
+            object_repr=name,
+            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
+        ).exists()
+        if duplicate:
+            return None
+        return catalog_create(name=name, team_id=team_id, actor=actor)
 
 
 def catalog_register(

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from syncs.models import AuditEvent, DeletionState, Priority, Product, SyncKind
 from syncs.models.product import restore_inventory_after
-from syncs.selectors import product_search
+from syncs.selectors.products import product_search
 from syncs.services.audit import audit_event_record
 from syncs.services.sync_state import sync_state_mark_changed
 
