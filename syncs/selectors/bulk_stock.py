@@ -7,12 +7,12 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count
 
+from syncs.destinations.citrusad import NAME as CITRUSAD
 from syncs.models import (
     BulkOutcome,
     BulkStockAction,
     BulkStockItem,
     Catalog,
-    DestinationName,
     Product,
     SyncKind,
     SyncState,
@@ -124,7 +124,7 @@ def bulk_stock_push_summary(*, action: BulkStockAction) -> PushSummary:
     changed = BulkStockItem.objects.filter(action=action, outcome=BulkOutcome.CHANGED)
     counts = dict(
         SyncState.objects.filter(
-            destination=DestinationName.CITRUSAD,
+            destination=CITRUSAD,
             kind=SyncKind.PRODUCT,
             object_id__in=changed.values("product_id"),
         )

@@ -19,7 +19,8 @@ from django.db.models import (
 )
 from psycopg.errors import QueryCanceled
 
-from syncs.models import BulkOutcome, DestinationName, Product, SyncKind, SyncState, SyncStatus
+from syncs.destinations.citrusad import NAME as CITRUSAD
+from syncs.models import BulkOutcome, Product, SyncKind, SyncState, SyncStatus
 from syncs.search import Unaccent, fold, gtin_form_name, gtin_scan_forms
 from syncs.selectors.pagination import PAGE_SIZE, keyset_page
 from syncs.selectors.sync_states import WAITING_STATUSES
@@ -31,7 +32,7 @@ def _name_words_filter(qs: QuerySet[Product], q: str) -> QuerySet[Product]:
     """Every word must start a word of the name, whatever its accents and case.
 
     "choc" finds "Dark chocolate" and "creme" finds "Crème brûlée". PostgreSQL answers it from
-    the full-text GIN index over the unaccented name (migration 0007): a prefix tsquery
+    the full-text GIN index over the unaccented name (migration 0008): a prefix tsquery
     intersects posting lists, where substring matching would read most of the table for common
     words. SQLite, for the demo, matches folded substrings.
     """
@@ -84,7 +85,7 @@ def product_search(
         # An IN over the few rows in that state, which the planner can start from.
         qs = qs.filter(
             pk__in=SyncState.objects.filter(
-                destination=DestinationName.CITRUSAD, kind=SyncKind.PRODUCT, status__in=statuses
+                destination=CITRUSAD, kind=SyncKind.PRODUCT, status__in=statuses
             ).values("object_id")
         )
     return qs
@@ -185,7 +186,7 @@ def product_attach_states(*, products: list[Product]) -> list[Product]:
     states = {
         s.object_id: s
         for s in SyncState.objects.filter(
-            destination=DestinationName.CITRUSAD,
+            destination=CITRUSAD,
             kind=SyncKind.PRODUCT,
             object_id__in=[p.pk for p in products],
         )

@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("syncs", "0006_product_price_and_image_limits"),
+        ("syncs", "0007_destinations_registry"),
     ]
 
     operations = [
