@@ -201,6 +201,13 @@ def _safeguard_message(plan: Plan) -> str:
     )
 
 
+def _warned_sentence(warned: int) -> str:
+    if not warned:
+        return ""
+    rows = f"{warned:,} row{'s' if warned != 1 else ''}"
+    return f" {rows} with a warning, imported as {'they are' if warned != 1 else 'it is'}."
+
+
 def import_job_run(*, job_id: int) -> ImportJob:
     """Run a queued import to its end; every outcome is stored on the job, never raised."""
     claimed = ImportJob.objects.filter(
@@ -274,10 +281,12 @@ def import_job_run(*, job_id: int) -> ImportJob:
     else:
         plan = result.plan
         invalid = sink["errors"].count
+        warned = _warned_sentence(sink["errors"].warned)
         counts = result.counts or plan.counts
         fields.update(
             rows_read=result.rows_read,
             rows_invalid=invalid,
+            changes=plan.changes,
             rows_created=counts.created,
             rows_updated=counts.updated,
             rows_unchanged=counts.unchanged,
@@ -294,6 +303,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
                     f"Imported: {counts.created:,} created, {counts.updated:,} updated, "
                     f"{counts.unchanged:,} unchanged"
                     + (f"; {invalid:,} invalid rows skipped." if invalid else ".")
+                    + warned
                 ),
             )
             for catalog in result.registered:
@@ -314,20 +324,24 @@ def import_job_run(*, job_id: int) -> ImportJob:
                 f"{counts.unchanged:,} unchanged"
             )
             if "message" in outcome:
-                message = f"Dry run: {figures}. {outcome['message']}"
+                message = f"Dry run: {figures}. {outcome['message']}{warned}"
             else:
-                message = f"Dry run, nothing written: {figures}" + (
-                    f"; {invalid:,} invalid rows would be skipped." if invalid else "."
+                message = (
+                    f"Dry run, nothing written: {figures}"
+                    + (f"; {invalid:,} invalid rows would be skipped." if invalid else ".")
+                    + warned
                 )
             fields.update(status=ImportStatus.SUCCEEDED, message=message)
     errors = sink.get("errors")
     if errors is not None:
         fields.update(
             errors=errors.inline(),
+            warnings=errors.inline_warnings(),
             rows_invalid=errors.count,
-            error_file_path=str(error_path) if errors.count else "",
+            rows_warned=errors.warned,
+            error_file_path=str(error_path) if errors.count or errors.warned else "",
         )
-        if not errors.count:
+        if not (errors.count or errors.warned):
             error_path.unlink(missing_ok=True)
     fields.update(finished_at=timezone.now(), progress_done=job.file_size)
     # A cancellation that arrived while the outcome was being decided keeps its status, unless

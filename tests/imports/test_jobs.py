@@ -28,10 +28,10 @@ def test_the_command_imports_and_prints_the_counts(tmp_path):
 
 def test_the_command_prints_errors_and_fails(tmp_path):
     out = io.StringIO()
-    path = write_csv(tmp_path, GOOD + "cat-A,4006381333932,1\n")
+    path = write_csv(tmp_path, GOOD + "cat-A,SKU 1,1\n")
     with pytest.raises(CommandError, match="failed"):
         call_command("import_csv", "products", str(path), stdout=out)
-    assert "line 4: gtin 4006381333932 has a wrong check digit" in out.getvalue()
+    assert "line 4: gtin 'SKU 1' contains a space" in out.getvalue()
     assert not Product.objects.exists()
 
 
