@@ -111,6 +111,11 @@ def jsonb(expression: str, sql_type: str) -> str:
     return f"to_jsonb({json_value(expression, sql_type)})"
 
 
+def from_jsonb(text: str | None):
+    """A jsonb value a raw cursor read (Django has psycopg hand jsonb over as text)."""
+    return None if text is None else json.loads(text)
+
+
 def _empty(value: str) -> str:
     return f"({value} IS NULL OR {value} IN ('null', '\"\"', '[]', '{{}}'))"
 
@@ -252,8 +257,14 @@ class CopyImport(KindImport):
                 [EXAMPLES],
             )
             for field, cleared, line, key, old, new in cursor.fetchall():
-                kind = "cleared" if cleared else "changed"
-                tally.example(field=field, kind=kind, line=line, key=key, old=old, new=new)
+                tally.example(
+                    field=field,
+                    kind="cleared" if cleared else "changed",
+                    line=line,
+                    key=key,
+                    old=from_jsonb(old),
+                    new=from_jsonb(new),
+                )
         return tally.as_dict(kind=self.kind, matched=matched)
 
     def _history(self) -> str:

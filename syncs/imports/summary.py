@@ -130,20 +130,21 @@ class Tally:
         return summary
 
     def _alerts(self, *, kind: str, matched: int) -> list[str]:
-        alerts = []
+        """Stored names cleared first, then columns cleared beyond the share."""
+        names, shares = [], []
         share = settings.IMPORT_MAX_CLEARED_SHARE
         for field, column in self.columns.items():
             cleared = self.counts[field]["cleared"]
             if not cleared:
                 continue
             if field in NAME_COLUMNS.get(kind, ()):
-                alerts.append(
+                names.append(
                     f"The file clears {cleared:,} stored {column} value"
                     f"{'s' if cleared != 1 else ''} (an empty cell empties the stored value)."
                 )
             elif matched and cleared / matched > share:
-                alerts.append(
+                shares.append(
                     f"The file clears {cleared:,} of {matched:,} stored {column} values "
                     f"({cleared / matched:.0%}, more than {share:.0%})."
                 )
-        return alerts
+        return names + shares

@@ -67,5 +67,10 @@ def both_paths(tmp_path, monkeypatch, kind: str, *files: str, **options) -> dict
                     raise _Undo
             except _Undo:
                 pass
-    assert snapshots[0] == snapshots[1]
+    differences = {
+        name: (value, snapshots[1][name])
+        for name, value in snapshots[0].items()
+        if value != snapshots[1][name]
+    }
+    assert not differences, f"this database's path vs the chunked path: {differences}"
     return snapshots[0]
