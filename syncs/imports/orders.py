@@ -61,9 +61,7 @@ def _read(columns: R.Columns, record: Record, errors: ErrorSink) -> tuple[str, d
 
 
 def too_many_items(count: int) -> str:
-    return (
-        f"the order has {count:,} items; CitrusAd takes at most {MAX_ORDER_ITEMS:,} in one order"
-    )
+    return f"the order has {count:,} items; CitrusAd takes at most {MAX_ORDER_ITEMS:,} in one order"
 
 
 def _poisoned(lines: list[int], own: dict[int, str]) -> list[tuple[int, str]]:

@@ -241,7 +241,8 @@ class CopyImport(KindImport):
             cursor.execute(f"SELECT {', '.join(figures)} FROM {self.diff}")  # noqa: S608
             row = cursor.fetchone()
             for position, field in enumerate(fields):
-                tally.counts[field] = {"changed": row[2 * position], "cleared": row[2 * position + 1]}
+                changed, cleared = row[2 * position : 2 * position + 2]
+                tally.counts[field] = {"changed": changed, "cleared": cleared}
             if "inventory" in fields:
                 tally.to_zero, tally.from_zero = row[-2], row[-1]
             # The first lines of each column's changes and clears.
@@ -403,7 +404,10 @@ class ProductCopyImport(CopyImport):
             for f in self.fields
         )
         # The key as ProductChunkedImport.shown_key gives it.
-        key = "s.gtin || CASE WHEN s.seller_id = '' THEN '' ELSE ' (seller ' || s.seller_id || ')' END"
+        key = (
+            "s.gtin || CASE WHEN s.seller_id = '' THEN '' "
+            "ELSE ' (seller ' || s.seller_id || ')' END"
+        )
         sql = f"""SELECT s.line, {key} AS key, cur.id AS obj_id, cur.version{values}
                   FROM {self._source()}
                   WHERE cur.id IS NOT NULL AND {self._changed("s")}"""  # noqa: S608

@@ -151,7 +151,9 @@ def check_width(columns: Columns, cells: list[str]) -> None:
         raise RowError(f"the row has {len(cells)} cells; the header has {len(columns.header)}")
     if "\x00" in "".join(cells):
         position = next(i for i, cell in enumerate(cells) if "\x00" in cell)
-        raise RowError(f"{columns.header[position]} contains a NUL character, which cannot be stored")
+        raise RowError(
+            f"{columns.header[position]} contains a NUL character, which cannot be stored"
+        )
 
 
 # --- Cell parsers ---------------------------------------------------------------------------

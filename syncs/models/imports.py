@@ -157,9 +157,7 @@ class ImportChange(models.Model):
 
     pk = models.CompositePrimaryKey("job", "object_id")
     # The primary key leads with the job: no index of its own.
-    job = models.ForeignKey(
-        ImportJob, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+", db_index=False)
     object_id = models.BigIntegerField(db_index=True)
     version = models.PositiveBigIntegerField()
     created = models.BooleanField(default=False)

@@ -23,9 +23,7 @@ DOC_PRODUCTS = (
 WARNING = "gtin 23556578965543 has a wrong GS1 check digit (imported as it is)"
 
 
-def test_the_documented_example_product_imports_with_a_warning_on_both_paths(
-    tmp_path, monkeypatch
-):
+def test_the_documented_example_product_imports_with_a_warning_on_both_paths(tmp_path, monkeypatch):
     job = both_paths(tmp_path, monkeypatch, "products", DOC_PRODUCTS)
 
     assert job["status"] == "succeeded", job["message"]
@@ -70,9 +68,7 @@ def test_the_documented_example_product_is_pushed_unchanged_to_the_sandbox(tmp_p
     assert sandbox.product(DOC_CATALOG, "23556578965543")["inventory"] == 50
 
 
-def test_an_order_gtin_and_substitution_with_wrong_check_digits_are_warnings(
-    tmp_path, monkeypatch
-):
+def test_an_order_gtin_and_substitution_with_wrong_check_digits_are_warnings(tmp_path, monkeypatch):
     content = (
         "id,orderDate,gtin,quantity,regularUnitPrice,totalOrderItemPriceAfterDiscounts,"
         "substitutedFor\n"

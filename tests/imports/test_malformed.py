@@ -19,7 +19,7 @@ PRODUCTS = "catalogId,gtin,inventory,name\n"
 
 
 def test_an_unclosed_quote_fails_at_the_line_where_it_opened(tmp_path, monkeypatch):
-    content = PRODUCTS + "c,SKU-1,1,ok\nc,SKU-2,1,\"Cereal\nc,SKU-3,1,never read as a row\n"
+    content = PRODUCTS + 'c,SKU-1,1,ok\nc,SKU-2,1,"Cereal\nc,SKU-3,1,never read as a row\n'
     job = both_paths(tmp_path, monkeypatch, "products", content, skip_invalid=True)
 
     assert job["status"] == "failed"
@@ -73,9 +73,7 @@ def test_a_nul_in_a_cell_is_a_row_error_with_its_line_on_both_paths(
 
     assert job["status"] == "succeeded", job["message"]
     assert (job["rows_created"], job["rows_invalid"]) == (1, 1)
-    assert job["errors"] == [
-        {"line": 2, "message": f"{message} character, which cannot be stored"}
-    ]
+    assert job["errors"] == [{"line": 2, "message": f"{message} character, which cannot be stored"}]
 
 
 def test_a_nul_stops_the_import_without_skip_invalid_and_writes_nothing(tmp_path):
@@ -126,7 +124,7 @@ def test_an_order_with_more_items_than_citrusad_takes_is_an_invalid_order(tmp_pa
     assert job["errors"][-1]["line"] == 102
     lines = job["error_file"].splitlines()
     assert len(lines) == 1 + MAX_ORDER_ITEMS + 2
-    assert lines[-1].endswith('"line 1004: quantity must be a whole number, not \'x\'",')
+    assert lines[-1].endswith("\"line 1004: quantity must be a whole number, not 'x'\",")
 
     job = run_import(tmp_path, "orders", content, skip_invalid=True)
     assert list(Order.objects.values_list("order_id", flat=True)) == ["ORD-1"]

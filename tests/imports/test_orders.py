@@ -261,9 +261,7 @@ def test_a_change_replaces_the_items_on_both_paths(tmp_path, monkeypatch):
     assert OrderItem.objects.count() == 0  # rolled back after the comparison
 
 
-_cell = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12
-)
+_cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
 _row = st.tuples(
     st.sampled_from(["ORD-1", "ORD-2", " ORD-1", "", "ORD-3"]),
     st.sampled_from(["", "C-1", "C-2"]),

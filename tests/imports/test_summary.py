@@ -98,7 +98,9 @@ def test_customers_and_orders_are_summarised_the_same_on_both_paths(tmp_path, mo
         "The file clears 1 stored last_name value (an empty cell empties the stored value)."
     ]
 
-    header = "id,customerId,orderDate,gtin,quantity,regularUnitPrice,totalOrderItemPriceAfterDiscounts\n"
+    header = (
+        "id,customerId,orderDate,gtin,quantity,regularUnitPrice,totalOrderItemPriceAfterDiscounts\n"
+    )
     first = header + "ORD-1,C-1,2019-12-02,SKU-1,1,1.00,1.00\n"
     second = header + "ORD-1,,2019-12-02,SKU-1,2,1.00,2.00\nORD-1,,2019-12-02,SKU-2,1,1.00,1.00\n"
     run_import(tmp_path, "orders", first)
