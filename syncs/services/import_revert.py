@@ -140,7 +140,9 @@ def import_revert_run(*, job_id: int) -> ImportJob:
         logger.exception("Revert %s failed", job_id)
         fields = {
             "status": ImportStatus.FAILED,
-            "message": "The revert failed unexpectedly and changed nothing; the error is in the log.",
+            "message": (
+                "The revert failed unexpectedly and changed nothing; the error is in the log."
+            ),
         }
     else:
         fields = {
