@@ -148,3 +148,25 @@ class Tally:
                     f"({cleared / matched:.0%}, more than {share:.0%})."
                 )
         return names + shares
+
+
+def summary_lines(changes: dict, *, dry_run: bool) -> list[str]:
+    """A job's `changes` as plain text lines (the command's output, a feed's report): what an
+    admin must not miss first, then each column that changes, then the inventory line."""
+    lines = [f"!! {alert}" for alert in changes.get("alerts", [])]
+    columns = [c for c in changes.get("columns", []) if c["changed"] or c["cleared"]]
+    if columns:
+        lines.append("Stored values it would change:" if dry_run else "Stored values it changed:")
+    for column in columns:
+        lines.append(
+            f"  {column['column']}: {column['changed']:,} changed, {column['cleared']:,} cleared"
+        )
+        lines.extend(f"    {example}" for example in column["changed_examples"])
+        lines.extend(f"    {example}" for example in column["cleared_examples"])
+    inventory = changes.get("inventory")
+    if inventory and (inventory["to_zero"] or inventory["from_zero"]):
+        lines.append(
+            f"Inventory: {inventory['to_zero']:,} to zero, "
+            f"{inventory['from_zero']:,} back from zero."
+        )
+    return lines

@@ -148,8 +148,11 @@ def import_job_create(
     return job
 
 
-def import_job_start_real(*, job: ImportJob, actor: AbstractBaseUser | None) -> ImportJob:
+def import_job_start_real(
+    *, job: ImportJob, actor: AbstractBaseUser | None, valid_rows_only: bool = False
+) -> ImportJob:
     """Import for real what a dry run checked (or the safeguard stopped): once per file.
+    `valid_rows_only`: the same file, skipping the rows the dry run found invalid.
 
     The job's row is locked, so a second click waits for the first and then finds the import
     it started instead of starting another.
@@ -166,7 +169,7 @@ def import_job_start_real(*, job: ImportJob, actor: AbstractBaseUser | None) -> 
             original_name=job.original_name,
             catalog=job.catalog,
             dry_run=False,
-            skip_invalid=job.skip_invalid,
+            skip_invalid=job.skip_invalid or valid_rows_only,
             confirm_large_change=job.confirm_large_change or job.needs_confirmation,
             encoding=job.encoding,
         )
