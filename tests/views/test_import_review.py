@@ -97,7 +97,7 @@ def test_revert_from_the_page_counts_the_rows_and_runs_as_a_job(client, admin_us
     assert client.post(url, {"confirm": "on"})["Location"] == response["Location"]
     import_revert_run(job_id=revert.pk)
     page = client.get(reverse("import_detail", args=[revert.pk])).content.decode()
-    assert f"Revert of import #{job.pk}" in page
+    assert f"Revert #{revert.pk} of import #{job.pk}" in page
     assert "1 restored to their previous values, 1 created by the import removed" in page
     assert Product.objects.get().name == "Pen"
     original = client.get(reverse("import_detail", args=[job.pk])).content.decode()
