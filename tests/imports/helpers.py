@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.urls import reverse
 
 from syncs.imports import engine
 from syncs.models import ImportJob
@@ -74,3 +76,17 @@ def both_paths(tmp_path, monkeypatch, kind: str, *files: str, **options) -> dict
     }
     assert not differences, f"this database's path vs the chunked path: {differences}"
     return snapshots[0]
+
+
+def upload_on_the_page(client, content: str, **options) -> ImportJob:
+    """Upload a products CSV through the imports page, as an admin does; returns the queued job."""
+    form = {
+        "kind": "products",
+        "file": SimpleUploadedFile("products.csv", content.encode(), content_type="text/csv"),
+        **options,
+    }
+    response = client.post(reverse("import_list"), form)
+    assert response.status_code == 302, response.content.decode()
+    job = ImportJob.objects.latest("id")
+    assert response["Location"] == reverse("import_detail", args=[job.pk])
+    return job

@@ -3,7 +3,6 @@ offers "Import the valid rows" after a dry run with invalid rows, and reverting 
 product, customer and order pages show their field history."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from syncs.models import Customer, ImportJob, Order, Product
@@ -11,7 +10,7 @@ from syncs.services.import_revert import import_revert_run
 from syncs.services.imports import import_job_run
 from syncs.services.products import product_update
 from tests.factories import CatalogFactory, ProductFactory
-from tests.imports.helpers import run_import
+from tests.imports.helpers import run_import, upload_on_the_page
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +21,7 @@ def uploads(settings, tmp_path):
 
 
 def _upload(client, content, **options):
-    form = {
-        "kind": "products",
-        "file": SimpleUploadedFile("products.csv", content.encode(), content_type="text/csv"),
-        **options,
-    }
-    response = client.post(reverse("import_list"), form)
-    assert response.status_code == 302, response.content.decode()
-    job = ImportJob.objects.latest("id")
+    job = upload_on_the_page(client, content, **options)
     import_job_run(job_id=job.pk)  # what the worker does
     return job
 
