@@ -29,7 +29,7 @@ from syncs.models import (
     SyncState,
 )
 from syncs.models.order import MAX_ORDER_ITEMS
-from syncs.services.changes import sync_state_mark_changed
+from syncs.services.sync_state import sync_state_mark_changed
 
 CHUNK = 1000
 KIND_MODELS: dict[str, type[Model]] = {

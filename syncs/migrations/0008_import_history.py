@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncs', '0006_product_price_and_image_limits'),
+        ('syncs', '0007_destinations_registry'),
     ]
 
     operations = [
