@@ -40,11 +40,11 @@ WORDS = [
 
 
 def _migration_indexes():
-    """The console's SQL-made indexes as the migrations leave them (0008 replaces a 0005 one)."""
+    """The console's SQL-made indexes as the migrations leave them (product_name_unaccent replaces a 0005 one)."""
     from importlib import import_module
 
     console = import_module("syncs.migrations.0005_console_indexes")
-    unaccent = import_module("syncs.migrations.0008_product_name_unaccent")
+    unaccent = import_module("syncs.migrations.0009_product_name_unaccent")
     kept = [(name, sql) for name, sql in console.INDEXES if name != unaccent.REPLACED]
     return kept + unaccent.INDEXES
 

@@ -15,6 +15,7 @@ from syncs.selectors.bulk_stock import (
     bulk_stock_push_summary,
     product_bulk_preview,
 )
+from syncs.selectors.history import field_history_list
 from syncs.selectors.products import product_get, product_search_page
 from syncs.selectors.sync_batches import sync_batch_for_key
 from syncs.services.bulk_stock import bulk_stock_start
@@ -174,6 +175,8 @@ def product_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "product": product,
         "batches": sync_batch_for_key(key=product.gtin, kind=SyncKind.PRODUCT),
         "events": audit_event_for(object_kind=SyncKind.PRODUCT, object_id=product.pk),
+        "field_history": field_history_list(kind=SyncKind.PRODUCT, object_id=product.pk),
+        "can_import": request.user.has_perm("syncs.import_data"),
         "can_set_stock": request.user.has_perm("syncs.set_product_stock"),
         "can_check": request.user.has_perm("syncs.check_product_live"),
         "can_delete": request.user.has_perm("syncs.request_product_deletion"),

@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("syncs", "0007_destinations_registry"),
+        ("syncs", "0008_import_history"),
     ]
 
     operations = [
