@@ -40,7 +40,10 @@ WORDS = [
 
 
 def _migration_indexes():
-    """The console's SQL-made indexes as the migrations leave them (product_name_unaccent replaces a 0005 one)."""
+    """The console's SQL-made indexes as the migrations leave them.
+
+    The product_name_unaccent migration replaces one of 0005's.
+    """
     from importlib import import_module
 
     console = import_module("syncs.migrations.0005_console_indexes")

@@ -28,14 +28,14 @@ def fold(text: str) -> str:
 
 
 class Unaccent(Func):
-    """`citrusadmin_unaccent(text)`: the SQL function of the product_name_unaccent migration (SQLite: `fold`)."""
+    """`citrusadmin_unaccent(text)`: the product_name_unaccent migration's (SQLite: `fold`)."""
 
     function = "citrusadmin_unaccent"
     output_field = CharField()
 
 
 def sqlite_functions_register(*, sender, connection, **kwargs) -> None:
-    """Give each SQLite connection the folding function PostgreSQL gets from the product_name_unaccent migration."""
+    """Give each SQLite connection the folding function PostgreSQL has from a migration."""
     if connection.vendor == "sqlite":
         connection.connection.create_function(
             Unaccent.function,

@@ -32,9 +32,9 @@ def _name_words_filter(qs: QuerySet[Product], q: str) -> QuerySet[Product]:
     """Every word must start a word of the name, whatever its accents and case.
 
     "choc" finds "Dark chocolate" and "creme" finds "Crème brûlée". PostgreSQL answers it from
-    the full-text GIN index over the unaccented name (migration product_name_unaccent): a prefix tsquery
-    intersects posting lists, where substring matching would read most of the table for common
-    words. SQLite, for the demo, matches folded substrings.
+    the full-text GIN index over the unaccented name (the product_name_unaccent migration): a
+    prefix tsquery intersects posting lists, where substring matching would read most of the
+    table for common words. SQLite, for the demo, matches folded substrings.
     """
     words = _WORD.findall(fold(q))[:8]
     if not words:
