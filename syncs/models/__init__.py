@@ -4,6 +4,7 @@ from syncs.models.customer import Customer
 from syncs.models.imports import ImportEncoding, ImportJob, ImportKind, ImportStatus
 from syncs.models.order import Order, OrderItem
 from syncs.models.product import DeletionState, Product
+from syncs.models.security import AccessPolicy
 from syncs.models.sync import (
     BatchOutcome,
     BatchTrigger,
@@ -17,6 +18,7 @@ from syncs.models.sync import (
 )
 
 __all__ = [
+    "AccessPolicy",
     "AuditEvent",
     "BatchOutcome",
     "BatchTrigger",
