@@ -7,10 +7,10 @@ from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 
+from syncs.destinations import destination_choices
 from syncs.models import (
     BatchOutcome,
     Catalog,
-    DestinationName,
     ImportEncoding,
     ImportKind,
     SyncKind,
@@ -47,7 +47,7 @@ def _keyset_field() -> forms.IntegerField:
 
 
 class BatchFilterForm(forms.Form):
-    destination = forms.ChoiceField(choices=_ANY + DestinationName.choices, required=False)
+    destination = forms.ChoiceField(choices=lambda: _ANY + destination_choices(), required=False)
     kind = forms.ChoiceField(choices=_ANY + SyncKind.choices, required=False)
     outcome = forms.ChoiceField(choices=_ANY + BatchOutcome.choices, required=False)
     since = DayField(label="From", required=False)
@@ -158,8 +158,12 @@ class ConfirmForm(forms.Form):
     )
 
 
+class RevertForm(ConfirmForm):
+    delete_remote = forms.BooleanField(required=False)
+
+
 class RetryForm(forms.Form):
-    destination = forms.ChoiceField(choices=DestinationName.choices)
+    destination = forms.ChoiceField(choices=destination_choices)
     kind = forms.ChoiceField(choices=SyncKind.choices)
     object_id = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
