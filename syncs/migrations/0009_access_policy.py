@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncs', '0006_product_price_and_image_limits'),
+        ('syncs', '0008_import_history'),
     ]
 
     operations = [
