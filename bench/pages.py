@@ -47,7 +47,7 @@ def _migration_indexes():
     from importlib import import_module
 
     console = import_module("syncs.migrations.0005_console_indexes")
-    unaccent = import_module("syncs.migrations.0009_product_name_unaccent")
+    unaccent = import_module("syncs.migrations.0010_product_name_unaccent")
     kept = [(name, sql) for name, sql in console.INDEXES if name != unaccent.REPLACED]
     return kept + unaccent.INDEXES
 

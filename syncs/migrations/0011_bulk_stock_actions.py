@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncs', '0009_product_name_unaccent'),
+        ('syncs', '0010_product_name_unaccent'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

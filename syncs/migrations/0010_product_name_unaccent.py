@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("syncs", "0008_import_history"),
+        ("syncs", "0009_access_policy"),
     ]
 
     operations = [
