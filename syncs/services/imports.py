@@ -239,7 +239,7 @@ def _warned_sentence(warned: int) -> str:
 def import_job_run(*, job_id: int) -> ImportJob:
     """Run a queued import to its end; every outcome is stored on the job, never raised."""
     claimed = ImportJob.objects.filter(
-        pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+        pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], reverts__isnull=True
     ).update(status=ImportStatus.RUNNING, started_at=timezone.now(), message="")
     job = ImportJob.objects.get(pk=job_id)
     if not claimed:
