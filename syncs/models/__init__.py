@@ -10,6 +10,7 @@ from syncs.models.imports import (
 )
 from syncs.models.order import Order, OrderItem
 from syncs.models.product import DeletionState, Product
+from syncs.models.security import AccessPolicy
 from syncs.models.sync import (
     BatchOutcome,
     BatchTrigger,
@@ -22,6 +23,7 @@ from syncs.models.sync import (
 )
 
 __all__ = [
+    "AccessPolicy",
     "AuditEvent",
     "BatchOutcome",
     "BatchTrigger",
