@@ -12,7 +12,7 @@ from celery.signals import worker_ready
 
 from syncs.services import dispatch, push
 from syncs.services.bulk_stock import TASK_BULK_STOCK, bulk_stock_run
-from syncs.services.imports import import_files_prune
+from syncs.services.import_files import import_files_prune
 from syncs.services.sync import sync_history_prune
 
 logger = logging.getLogger("syncs.tasks")
