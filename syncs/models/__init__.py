@@ -1,9 +1,16 @@
 from syncs.models.audit import AuditEvent
 from syncs.models.catalog import Catalog
 from syncs.models.customer import Customer
-from syncs.models.imports import ImportEncoding, ImportJob, ImportKind, ImportStatus
+from syncs.models.imports import (
+    ImportChange,
+    ImportEncoding,
+    ImportJob,
+    ImportKind,
+    ImportStatus,
+)
 from syncs.models.order import Order, OrderItem
 from syncs.models.product import DeletionState, Product
+from syncs.models.security import AccessPolicy
 from syncs.models.sync import (
     BatchOutcome,
     BatchTrigger,
@@ -16,6 +23,7 @@ from syncs.models.sync import (
 )
 
 __all__ = [
+    "AccessPolicy",
     "AuditEvent",
     "BatchOutcome",
     "BatchTrigger",
@@ -23,6 +31,7 @@ __all__ = [
     "Customer",
     "DeletionState",
     "Destination",
+    "ImportChange",
     "ImportEncoding",
     "ImportJob",
     "ImportKind",

@@ -5,6 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 # (url name, needs an object, least role that may see it, a role that may not)
@@ -22,6 +24,9 @@ PAGES = [
     ("catalog_list", None, "admin", "support"),
     ("audit_list", None, "admin", "support"),
     ("import_list", None, "admin", "support"),
+    ("user_list", None, "admin", "support"),
+    ("user_detail", "user", "admin", "support"),
+    ("second_factor_setup", None, "merchandiser", None),
 ]
 
 
@@ -34,6 +39,7 @@ def objects(product, customer, order):
         "customer": customer,
         "order": order,
         "batch": make_batch(keys=[product.gtin]),
+        "user": UserFactory(role="merchandiser"),
     }
 
 
@@ -179,3 +185,19 @@ def test_the_dashboard_shows_each_destinations_pace_and_what_waits_for_it(
     Pace(destination_get("custobar")).answered(Ticket(0), TransientError("429", status_code=429))
     html = client.get(reverse("home"), headers={"HX-Request": "true"}).content.decode()
     assert "90/min" in html and "slowed" in html
+
+
+@pytest.mark.parametrize("role", ["merchandiser", "support", "admin", "superuser"])
+def test_the_django_admin_is_for_superusers_only(client, role):
+    from django.contrib.auth import get_user_model
+
+    if role == "superuser":
+        user = get_user_model().objects.create_superuser("root", "", "a-long-passphrase-1")
+    else:
+        user = UserFactory(role=role, is_staff=True)
+    client.force_login(user)
+    response = client.get("/admin/auth/user/")
+    if role == "superuser":
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
