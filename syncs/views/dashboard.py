@@ -5,6 +5,8 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from syncs.destinations import destination_get
+from syncs.models import SyncKind
+from syncs.roles import kinds_visible_to
 from syncs.selectors.pace import destination_pace_list
 from syncs.selectors.sync_batches import sync_batch_hourly
 from syncs.selectors.sync_states import sync_overview, sync_state_recent_failures
@@ -18,7 +20,9 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "overview": sync_overview(),
         "hourly": sync_batch_hourly(hours=24),
-        "failures": sync_state_recent_failures(limit=10),
+        "failures": sync_state_recent_failures(
+            limit=10, kinds=kinds_visible_to(request.user, SyncKind.values)
+        ),
         "paces": destination_pace_list(),
         "sandbox_in_use": settings.SANDBOX_IN_USE,
     }
