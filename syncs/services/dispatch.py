@@ -34,7 +34,15 @@ def redis_url() -> str | None:
 def redis_client() -> redis.Redis | None:
     """The Redis the broker uses, or None (the demo's file broker)."""
     url = redis_url()
-    return redis.Redis.from_url(url) if url else None
+    if url is None:
+        return None
+    # Timeouts: this runs in web requests (after a stock-out commits); a silent Redis must not
+    # hang them.
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
+        socket_timeout=settings.REDIS_READ_TIMEOUT,
+    )
 
 
 def _flag_key(destination: str, kind: str, queue: str, later: bool = False) -> str:
