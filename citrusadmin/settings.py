@@ -16,6 +16,7 @@ from citrusadmin.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_str,
     env_url,
 )
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "syncs.middleware.AnonymousUploadMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "syncs.middleware.SessionActivityMiddleware",
+    "syncs.middleware.StatementTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -93,6 +95,16 @@ DATABASES = {
     "default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'citrusadmin.sqlite3'}")
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60, minimum=0)
+# Nothing waits forever on a silent dependency: connecting to the database or Redis gives up
+# after these; a web request's SQL statement after DATABASE_STATEMENT_TIMEOUT (workers and
+# imports are not limited: a COPY of a million rows may rightly take minutes).
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=2, maximum=120)
+DATABASE_STATEMENT_TIMEOUT = env_float("DATABASE_STATEMENT_TIMEOUT", 30.0, maximum=3600)
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 3.0, minimum=0.1, maximum=60)
+REDIS_READ_TIMEOUT = env_float("REDIS_READ_TIMEOUT", 10.0, minimum=2.0, maximum=600)
+HEALTHZ_TIMEOUT = env_float("HEALTHZ_TIMEOUT", 1.5, minimum=0.1, maximum=10)
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The demo runs web, worker and sandbox side by side: wait for a lock instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
@@ -141,6 +153,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 )
+# The container's health check calls /healthz over plain HTTP from inside; everything else
+# goes to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 # A session ends after this long without activity (see SessionActivityMiddleware).
@@ -197,11 +212,17 @@ if bool(CUSTOBAR_USERNAME) != bool(CUSTOBAR_PASSWORD):
 REMOTE_CONNECT_TIMEOUT = env_float("REMOTE_CONNECT_TIMEOUT", 5.0, minimum=0.1, maximum=60)
 REMOTE_READ_TIMEOUT = env_float("REMOTE_READ_TIMEOUT", 30.0, minimum=0.1, maximum=600)
 SANDBOX_IN_USE = env_bool("SANDBOX_IN_USE", False)
+# Each destination account's pace, shared by every worker (requests per minute; None: no limit).
+# Custobar's own plugin keeps to 180 a minute per account; CitrusAd publishes no figure.
+CITRUSAD_RATE_LIMIT = env_rate("CITRUSAD_RATE_LIMIT", "")
+CUSTOBAR_RATE_LIMIT = env_rate("CUSTOBAR_RATE_LIMIT", "180/minute")
 
 # --- Sync engine ---
 SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 100, minimum=1, maximum=100)
 SYNC_RETRY_WINDOW = env_int("SYNC_RETRY_WINDOW", 4 * 3600, minimum=60)  # seconds
-SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 300, minimum=30)
+# A drain's claim lasts this long unless its heartbeat (every quarter of it) renews it: the rows
+# of a worker that died are claimable again within this plus one sweep (SYNC_SWEEP_SECONDS).
+SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 20, minimum=4, maximum=3600)
 SYNC_HISTORY_RETENTION_DAYS = env_int("SYNC_HISTORY_RETENTION_DAYS", 30, minimum=1)
 
 # --- Imports ---
@@ -232,12 +253,21 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # kombu's default is "control" in the working directory: the repository, for the demo.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
     # Above every countdown and every task's time limit, so Redis never redelivers a task
     # that a live worker is still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
+    # The socket timeouts keep a worker or a web request from hanging on a Redis that accepts
+    # connections and never answers (a worker's BRPOP waits 1 s, well inside the read timeout).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 2 * 3600,
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_READ_TIMEOUT,
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -179,6 +179,23 @@ def test_nav_shows_only_what_the_role_may_open(client, merchandiser, support, ad
     assert reverse("catalog_list") in html and reverse("audit_list") in html
 
 
+def test_the_dashboard_shows_each_destinations_pace_and_what_waits_for_it(
+    client, merchandiser, sandbox, settings
+):
+    from syncs.destinations import destination_get
+    from syncs.remotes.errors import TransientError
+    from syncs.services.push.pacing import Pace, Ticket
+
+    settings.CUSTOBAR_RATE_LIMIT = 180.0
+    settings.CITRUSAD_RATE_LIMIT = None
+    client.force_login(merchandiser)
+    html = client.get(reverse("home")).content.decode()
+    assert 'id="pace"' in html and "180/min" in html and "unlimited" in html
+    Pace(destination_get("custobar")).answered(Ticket(0), TransientError("429", status_code=429))
+    html = client.get(reverse("home"), headers={"HX-Request": "true"}).content.decode()
+    assert "90/min" in html and "slowed" in html
+
+
 @pytest.mark.parametrize("role", ["merchandiser", "support", "admin", "superuser"])
 def test_the_django_admin_is_for_superusers_only(client, role):
     from django.contrib.auth import get_user_model
