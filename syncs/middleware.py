@@ -1,11 +1,14 @@
 """Request-level security: who the client is, uploads before login, idle sessions and private
 pages, and holding a half-signed-in user at the second factor."""
 
+import psycopg
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.db import OperationalError
+from django.db.backends.signals import connection_created
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
@@ -139,4 +142,39 @@ class SessionActivityMiddleware:
             response = HttpResponse(status=204)
             response["HX-Redirect"] = redirect_to_login(request.get_full_path()).url
             return response
+        return None
+
+
+def _web_statement_timeout(sender, connection, **kwargs) -> None:
+    seconds = settings.DATABASE_STATEMENT_TIMEOUT
+    if connection.vendor == "postgresql" and seconds:
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = %s", [int(seconds * 1000)])
+
+
+class StatementTimeoutMiddleware:
+    """Web requests' SQL statements stop after DATABASE_STATEMENT_TIMEOUT.
+
+    Middleware is loaded by the web handlers only (gunicorn, runserver, the test client), never
+    by a Celery worker or a management command, so connecting the signal here limits exactly the
+    web processes' connections. A statement cut short answers 503, with a message, not a 500.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        connection_created.connect(_web_statement_timeout, dispatch_uid="web-statement-timeout")
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, OperationalError) and isinstance(
+            exception.__cause__, psycopg.errors.QueryCanceled
+        ):
+            return render(
+                request,
+                "503.html",
+                {"message": "The database took too long to answer. Narrow the search or retry."},
+                status=503,
+            )
         return None
