@@ -57,8 +57,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Before the CSRF check, which would read (and store) an anonymous upload's body.
-    "syncs.middleware.AnonymousUploadMiddleware",
+    # Before the CSRF check, which would read (and store) an upload's body.
+    "syncs.middleware.UploadGateMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "syncs.middleware.SessionActivityMiddleware",
     "syncs.middleware.StatementTimeoutMiddleware",
