@@ -65,11 +65,24 @@ def main() -> int:
             return 1
 
     run(env, "migrate", "--noinput", "-v", "0")
-    run(env, "demo_data")
+
+    processes: dict[str, subprocess.Popen] = {}
+    if env.get("SANDBOX_IN_USE"):
+        sandbox = [PYTHON, "manage.py", "sandbox", "--port", str(SANDBOX_PORT)]
+        processes["sandbox"] = subprocess.Popen(sandbox, cwd=ROOT, env=env)
+        if not wait_for_port(SANDBOX_PORT, 20):
+            print("The sandbox did not start; see its output above.")
+            return stop(processes, 1)
+    try:
+        if "sandbox" in processes:
+            # Before the demo data, so its rows go to the webhook endpoint too (signed
+            # batches the sandbox's receiver verifies).
+            run(env, "sandbox_webhook", "--sandbox-url", SANDBOX_URL)
+        run(env, "demo_data")
+    except subprocess.CalledProcessError:
+        return stop(processes, 1)
 
     commands = {}
-    if env.get("SANDBOX_IN_USE"):
-        commands["sandbox"] = [PYTHON, "manage.py", "sandbox", "--port", str(SANDBOX_PORT)]
     commands["worker"] = [
         CELERY,
         "-A",
@@ -94,12 +107,8 @@ def main() -> int:
     ]
     commands["web"] = [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{WEB_PORT}"]
 
-    processes: dict[str, subprocess.Popen] = {}
     for name, command in commands.items():
         processes[name] = subprocess.Popen(command, cwd=ROOT, env=env)
-        if name == "sandbox" and not wait_for_port(SANDBOX_PORT, 20):
-            print("The sandbox did not start; see its output above.")
-            return stop(processes, 1)
     if not wait_for_port(WEB_PORT, 30):
         print("The web server did not start; see its output above.")
         return stop(processes, 1)
@@ -112,6 +121,7 @@ def main() -> int:
     print(f"  Console:   http://127.0.0.1:{WEB_PORT}/")
     if "sandbox" in processes:
         print(f"  Sandbox:   {SANDBOX_URL}/  (emulates CitrusAd and Custobar)")
+        print(f"  Webhooks:  {SANDBOX_URL}/_sandbox/webhooks  (signed batches, verified)")
     print(f"  Database:  {database.split('@')[-1]}")
     print(f"  Broker:    {broker.split('@')[-1]}")
     print("  Log in as merchandiser / citrus-merch-2026, support / citrus-support-2026,")

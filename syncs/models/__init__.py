@@ -14,6 +14,7 @@ from syncs.models.sync import (
     SyncState,
     SyncStatus,
 )
+from syncs.models.webhook import WEBHOOK_KINDS, WebhookEndpoint
 
 __all__ = [
     "AuditEvent",
@@ -35,4 +36,6 @@ __all__ = [
     "SyncKind",
     "SyncState",
     "SyncStatus",
+    "WEBHOOK_KINDS",
+    "WebhookEndpoint",
 ]

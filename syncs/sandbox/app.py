@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from syncs.sandbox import validation as v
 from syncs.sandbox.config import SandboxConfig
+from syncs.sandbox.webhooks import WebhookReceiver
 
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
@@ -86,6 +87,7 @@ class SandboxApp:
         self.lock = threading.Lock()
         self.generation = 0
         self.in_flight = 0  # API requests being handled right now
+        self.webhooks = WebhookReceiver()  # a retailer's own system, receiving our webhooks
         self.reset()
 
     # --- state and control ---
@@ -108,6 +110,7 @@ class SandboxApp:
             self.recorded: deque[RecordedRequest] = deque(maxlen=self.config.max_recorded or None)
             self.request_count = 0
             self.stats: dict[str, dict] = {}
+        self.webhooks.reset()
 
     def configure(self, **changes) -> SandboxConfig:
         with self.lock:
@@ -146,6 +149,15 @@ class SandboxApp:
         query = {key: values[0] for key, values in parse_qs(parts.query).items()}
         if path.startswith("/_sandbox/"):
             return self._control(method, path, query, body).encode()
+        if path.startswith("/webhooks/") and method == "POST":
+            # Faults (latency, 5xx, 429, a chosen status) apply to the receiver too.
+            reply = self._faults(self.config, path)
+            if reply is None:
+                status, answer = self.webhooks.receive(
+                    path.removeprefix("/webhooks/"), headers, body
+                )
+                reply = Reply(status, answer)
+            return reply.encode()
         with self.lock:
             self.in_flight += 1
             generation = self.generation
@@ -550,6 +562,16 @@ class SandboxApp:
                 return Reply(200, self.configure(**parsed).public())
             except (TypeError, ValueError) as exc:
                 return Reply(400, {"message": str(exc)})
+        if (method, name) == ("GET", "webhooks"):
+            since = query.get("since", "0")
+            return Reply(200, self.webhooks.listing(since=int(since) if since.isdigit() else 0))
+        if (method, name) == ("POST", "webhook-secrets"):
+            parsed, error = _parse_body(body)
+            secret = parsed.get("secret") if isinstance(parsed, dict) else None
+            if error or not isinstance(secret, str) or not secret.startswith("whsec_"):
+                return Reply(400, {"message": 'Send {"secret": "whsec_…"}.'})
+            self.webhooks.secret_add(secret)
+            return Reply(200, {"secrets": len(self.webhooks.secrets)})
         if (method, name) == ("GET", "state"):
             return Reply(200, self.snapshot())
         if (method, name) == ("GET", "stats"):
