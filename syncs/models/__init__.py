@@ -1,7 +1,13 @@
 from syncs.models.audit import AuditEvent
 from syncs.models.catalog import Catalog
 from syncs.models.customer import Customer
-from syncs.models.imports import ImportEncoding, ImportJob, ImportKind, ImportStatus
+from syncs.models.imports import (
+    ImportChange,
+    ImportEncoding,
+    ImportJob,
+    ImportKind,
+    ImportStatus,
+)
 from syncs.models.order import Order, OrderItem
 from syncs.models.product import DeletionState, Product
 from syncs.models.sync import (
@@ -24,6 +30,7 @@ __all__ = [
     "Customer",
     "DeletionState",
     "Destination",
+    "ImportChange",
     "ImportEncoding",
     "ImportJob",
     "ImportKind",
