@@ -14,6 +14,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from syncs.queues import Queue  # noqa: E402 (a plain module: no Django needed)
+
 PYTHON = sys.executable
 CELERY = str(Path(PYTHON).with_name("celery"))
 WEB_PORT = int(os.environ.get("PORT", "8000"))
@@ -89,7 +93,7 @@ def main() -> int:
         "citrusadmin",
         "worker",
         "--queues",
-        "priority,sync",
+        ",".join(Queue),  # every queue: manual actions, bulk sync, imports
         "--concurrency",
         "2",
         "--loglevel",

@@ -28,5 +28,3 @@ class SyncsConfig(AppConfig):
     def ready(self):
         # Runs after auth's own post_migrate handler, so the permissions exist by then.
         post_migrate.connect(reference_data_ensure, sender=self)
-        # Celery's autodiscovery finds syncs/tasks.py only; the import task lives beside it.
-        from syncs import import_tasks  # noqa: F401

@@ -24,4 +24,5 @@ class TaskName(StrEnum):
     SYNC_SWEEP = "syncs.tasks.sync_sweep"
     SYNC_HISTORY_PRUNE = "syncs.tasks.sync_history_prune"
     IMPORT_JOB_RUN = "syncs.tasks.import_job_run"
+    IMPORT_REVERT_RUN = "syncs.tasks.import_revert_run"
     IMPORT_FILES_PRUNE = "syncs.tasks.import_files_prune"

@@ -20,6 +20,7 @@ from syncs.models import WEBHOOK_KINDS, Destination, SyncState, WebhookEndpoint
 from syncs.remotes.webhook import webhook_secret_generate
 from syncs.services.audit import audit_event_record
 from syncs.services.dispatch import drain_enqueue
+from syncs.services.sync_state import sync_state_forget
 
 # After a rotation the old secret still signs for this long, so receivers can switch over.
 PREVIOUS_SECRET_GRACE = timedelta(hours=24)
@@ -114,9 +115,8 @@ def webhook_endpoint_update(
                 enabled,
             )
             endpoint.save()
-            SyncState.objects.filter(destination=endpoint.destination_name).exclude(
-                kind__in=kinds
-            ).delete()
+            dropped = SyncState.objects.filter(destination=endpoint.destination_name)
+            sync_state_forget(states=dropped.exclude(kind__in=kinds))
             audit_event_record(
                 actor=actor,
                 action="webhook.update",
@@ -160,7 +160,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: AbstractBaseUse
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         name = endpoint.destination_name
         before = _described(endpoint)
-        SyncState.objects.filter(destination=name).delete()
+        sync_state_forget(states=SyncState.objects.filter(destination=name))
         Destination.objects.filter(name=name).delete()
         endpoint.delete()
         audit_event_record(
