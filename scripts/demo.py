@@ -14,6 +14,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Everything the demo writes (SQLite, the file broker, beat's schedule, uploads) goes here, as
+# the settings put it: nothing is written into the repository when CITRUSADMIN_VAR_DIR is set.
+VAR_DIR = Path(os.environ.get("CITRUSADMIN_VAR_DIR", "").strip() or ROOT / "var").resolve()
 sys.path.insert(0, str(ROOT))
 
 from syncs.queues import Queue  # noqa: E402 (a plain module: no Django needed)
@@ -27,6 +30,8 @@ SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
 
 def demo_environment() -> dict[str, str]:
     env = dict(os.environ)
+    env["CITRUSADMIN_VAR_DIR"] = str(VAR_DIR)
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     env.setdefault("DEBUG", "1")
     env.setdefault("DJANGO_SETTINGS_MODULE", "citrusadmin.settings")
     uses_sandbox = not env.get("CITRUSAD_BASE_URL")
@@ -62,7 +67,7 @@ def run(env: dict[str, str], *args: str) -> None:
 
 def main() -> int:
     env = demo_environment()
-    (ROOT / "var" / "broker" / "processed").mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "broker" / "processed").mkdir(parents=True, exist_ok=True)
     for port in (WEB_PORT, SANDBOX_PORT) if env.get("SANDBOX_IN_USE") else (WEB_PORT,):
         if not port_is_free(port):
             print(f"Port {port} is taken: stop what runs there (or set PORT / SANDBOX_PORT).")
@@ -107,7 +112,7 @@ def main() -> int:
         "--loglevel",
         "WARNING",
         "--schedule",
-        str(ROOT / "var" / "celerybeat-schedule"),
+        str(VAR_DIR / "celerybeat-schedule"),
     ]
     commands["web"] = [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{WEB_PORT}"]
 
@@ -117,9 +122,11 @@ def main() -> int:
         print("The web server did not start; see its output above.")
         return stop(processes, 1)
 
-    database = env.get("DATABASE_URL") or "SQLite (var/citrusadmin.sqlite3)"
+    database = env.get("DATABASE_URL") or f"SQLite ({VAR_DIR / 'citrusadmin.sqlite3'})"
     broker = (
-        env.get("CELERY_BROKER_URL") or env.get("REDIS_URL") or "file-system broker (var/broker)"
+        env.get("CELERY_BROKER_URL")
+        or env.get("REDIS_URL")
+        or f"file-system broker ({VAR_DIR / 'broker'})"
     )
     print("\ncitrusadmin demo is running. Started: " + ", ".join(processes))
     print(f"  Console:   http://127.0.0.1:{WEB_PORT}/")

@@ -12,8 +12,9 @@ from celery.signals import worker_ready
 
 from syncs.queues import TaskName
 from syncs.services import dispatch, push
+from syncs.services.import_files import import_files_prune
 from syncs.services.import_revert import import_revert_run
-from syncs.services.imports import import_files_prune, import_job_run
+from syncs.services.imports import import_job_run
 from syncs.services.sync import sync_history_prune
 
 logger = logging.getLogger("syncs.tasks")

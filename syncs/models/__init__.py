@@ -10,6 +10,7 @@ from syncs.models.imports import (
 )
 from syncs.models.order import Order, OrderItem
 from syncs.models.product import DeletionState, Product
+from syncs.models.security import AccessPolicy
 from syncs.models.sync import (
     BatchOutcome,
     BatchTrigger,
@@ -23,6 +24,7 @@ from syncs.models.sync import (
 from syncs.models.webhook import WEBHOOK_KINDS, WebhookEndpoint
 
 __all__ = [
+    "AccessPolicy",
     "AuditEvent",
     "BatchOutcome",
     "BatchTrigger",
