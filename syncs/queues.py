@@ -17,12 +17,13 @@ class Queue(StrEnum):
 
 
 class TaskName(StrEnum):
-    """Every task is `syncs.tasks.<the service it runs>`."""
+    """Every task is `syncs.tasks.<entity>_<action>`, like the services it runs."""
 
     SYNC_DRAIN = "syncs.tasks.sync_drain"
     SYNC_DRAIN_MANUAL = "syncs.tasks.sync_drain_manual"
     SYNC_SWEEP = "syncs.tasks.sync_sweep"
     SYNC_HISTORY_PRUNE = "syncs.tasks.sync_history_prune"
+    PRODUCT_BULK_STOCK = "syncs.tasks.product_bulk_stock"
     IMPORT_JOB_RUN = "syncs.tasks.import_job_run"
     IMPORT_REVERT_RUN = "syncs.tasks.import_revert_run"
     IMPORT_FILES_PRUNE = "syncs.tasks.import_files_prune"

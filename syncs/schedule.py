@@ -16,6 +16,9 @@ TASK_ROUTES = {
     TaskName.SYNC_DRAIN_MANUAL: {"queue": Queue.PRIORITY},
     # Short, and what restarts everything after a crash: never stuck behind a bulk backlog.
     TaskName.SYNC_SWEEP: {"queue": Queue.PRIORITY},
+    # A bulk stock-out or restore that someone is watching the progress of: seconds per
+    # thousand products, and what it changes is pushed with manual priority.
+    TaskName.PRODUCT_BULK_STOCK: {"queue": Queue.PRIORITY},
     TaskName.SYNC_HISTORY_PRUNE: {"queue": Queue.SYNC},
     # An import (or its revert) runs for up to an hour: on its own queue, so it never holds a
     # worker process that the sync queue needs.

@@ -1,6 +1,6 @@
 """Celery tasks: thin adapters that take names and ids, re-read the database and call one service.
 
-Every task is named `syncs.tasks.<the service it runs>` (`syncs.queues.TaskName`) and routed in
+Every task is named `syncs.tasks.<entity>_<action>` (`syncs.queues.TaskName`) and routed in
 `syncs/schedule.py`; docs/ARCHITECTURE.md ("Tasks and queues") says which queue takes what and
 why drains are deduplicated at enqueue time and spread over workers.
 """
@@ -12,6 +12,7 @@ from celery.signals import worker_ready
 
 from syncs.queues import TaskName
 from syncs.services import dispatch, push
+from syncs.services.bulk_stock import bulk_stock_run
 from syncs.services.import_files import import_files_prune
 from syncs.services.import_revert import import_revert_run
 from syncs.services.imports import import_job_run
@@ -82,6 +83,13 @@ def import_revert_run_task(*, job_id: int) -> None:
 def import_files_prune_task() -> None:
     """Delete the files of imports finished more than IMPORT_FILES_RETENTION_DAYS ago."""
     logger.info("removed the files of %s imports", import_files_prune())
+
+
+@shared_task(name=TaskName.PRODUCT_BULK_STOCK, **_COMMON)
+def product_bulk_stock_task(*, action_id: int) -> None:
+    """Run a bulk stock-out or restore too large for a web request, chunk by chunk."""
+    action = bulk_stock_run(action_id=action_id)
+    logger.info("bulk stock action %s: %s", action_id, action.status)
 
 
 @worker_ready.connect

@@ -82,3 +82,11 @@ def test_every_countdown_is_below_the_visibility_timeout(settings):
         assert visibility > LATER_MAX_COUNTDOWN
         assert app.conf.task_time_limit < visibility
     assert app.conf.task_soft_time_limit > DRAIN_TIME_BUDGET
+
+
+def test_a_bulk_stock_action_someone_is_watching_runs_on_priority():
+    import syncs.tasks  # noqa: F401
+    from syncs.queues import Queue, TaskName
+
+    assert TaskName.PRODUCT_BULK_STOCK in app.tasks
+    assert _queue_of(TaskName.PRODUCT_BULK_STOCK) == Queue.PRIORITY

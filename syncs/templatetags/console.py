@@ -106,3 +106,10 @@ def wire(value) -> str:
 def destination_label(name: str) -> str:
     """What lists call a destination (`citrusad` → CitrusAd, `webhook:3` → Webhook #3)."""
     return destinations.destination_label(name)
+
+
+@register.filter
+def percent(share: float) -> str:
+    """0.2 -> "20 %"; 0.125 -> "12.5 %"."""
+    value = round(float(share or 0) * 100, 1)
+    return f"{value:g} %"

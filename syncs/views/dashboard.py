@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 from syncs.destinations import destination_get
 from syncs.models import SyncKind
 from syncs.roles import kinds_visible_to
+from syncs.selectors.pace import destination_pace_list
 from syncs.selectors.sync_batches import sync_batch_hourly
 from syncs.selectors.sync_states import sync_overview, sync_state_recent_failures
 from syncs.services.push import destination_resume as destination_resume_service
@@ -22,6 +23,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "failures": sync_state_recent_failures(
             limit=10, kinds=kinds_visible_to(request.user, SyncKind.values)
         ),
+        "paces": destination_pace_list(),
         "sandbox_in_use": settings.SANDBOX_IN_USE,
     }
     return render_page(request, "syncs/dashboard.html", context, partial="dashboard")
