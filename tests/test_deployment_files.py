@@ -47,9 +47,13 @@ def test_app_services_wait_for_healthy_db_and_redis():
         assert depends["redis"]["condition"] == "service_healthy"
 
 
-def test_web_runs_gunicorn_and_worker_listens_on_both_queues():
+def test_web_runs_gunicorn_and_worker_listens_on_every_queue():
     assert "gunicorn" in COMPOSE["services"]["web"]["command"]
-    assert "--queues priority,sync" in COMPOSE["services"]["worker"]["command"]
+    from syncs.queues import Queue
+
+    command = COMPOSE["services"]["worker"]["command"]
+    queues = command.split("--queues ")[1].split()[0].split(",")
+    assert set(queues) == set(Queue)  # the worker consumes every queue
 
 
 def test_every_service_the_readme_mentions_exists():
