@@ -18,6 +18,7 @@ from syncs.models.sync import (
     Priority,
     SyncBatch,
     SyncKind,
+    SyncLease,
     SyncState,
     SyncStatus,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "Priority",
     "Product",
     "SyncBatch",
+    "SyncLease",
     "SyncKind",
     "SyncState",
     "SyncStatus",
