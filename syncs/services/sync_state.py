@@ -30,7 +30,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, F, JSONField, Q, QuerySet, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -256,14 +256,24 @@ def sync_state_confirm(
     """Confirm rows at the version each was sent (`sent`: version -> row pks); a row edited
     meanwhile is pending again. `snapshots` (row pk -> payload) is what the remote now holds."""
     now = timezone.now()
+    # What the remote holds now, row by row, written by the same UPDATE as the confirmation
+    # (one statement per request, not one per row).
+    held = {}
+    if snapshots:
+        held["remote_snapshot"] = Case(
+            *[
+                When(pk=pk, then=Value(snapshot, output_field=JSONField()))
+                for pk, snapshot in snapshots.items()
+            ],
+            default=F("remote_snapshot"),
+        )
     with transaction.atomic(savepoint=False):
-        for pk, snapshot in snapshots.items():
-            _claimed(lease, [pk]).update(remote_snapshot=snapshot)
         # One UPDATE per distinct version (usually one per batch). The CASE is evaluated on the
         # row as it is when the UPDATE takes its lock, so an edit committed meanwhile wins.
         for version, pks in sent.items():
             newer = Q(wanted_version__gt=version)
             _claimed(lease, pks).update(
+                **held,
                 sent_version=version,
                 confirmed_version=Least(Value(version), F("wanted_version")),
                 confirmed_at=now,

@@ -8,7 +8,6 @@ Counts and states only; the time it takes is measured by bench/push.py.
 
 import os
 import signal
-from collections import Counter
 
 import pytest
 
@@ -16,6 +15,7 @@ from syncs.models import BatchOutcome, Product, SyncBatch, SyncLease, SyncState
 from syncs.services.push.leases import LOST_MESSAGE
 from syncs.services.sync_state import sync_state_mark_changed
 from tests.factories import CatalogFactory
+from tests.tasks.test_workers import _all_confirmed, _delivered_gtins
 from tests.worker_fixtures import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -35,19 +35,6 @@ def _products(count):
     return products
 
 
-def _delivered(sandbox) -> Counter:
-    return Counter(
-        item["gtin"]
-        for request in sandbox.received(PRODUCTS, method="POST")
-        if request.status == 200
-        for item in request.json["catalogProducts"]
-    )
-
-
-def _all_confirmed(count):
-    return lambda: SyncState.objects.filter(status="confirmed").count() == count
-
-
 def _on_the_wire():
     lease = SyncLease.objects.exclude(on_wire=[]).first()
     return lease if lease and SyncState.objects.filter(status="in_flight").exists() else None
@@ -64,8 +51,8 @@ def test_the_heartbeat_keeps_the_rows_of_a_drain_slower_than_its_lease(celery_wo
 
     wait_for(_all_confirmed(100), timeout=240, interval=0.5)
 
-    assert set(_delivered(sandbox).values()) == {1}
-    assert len(_delivered(sandbox)) == len(products)
+    assert set(_delivered_gtins(sandbox).values()) == {1}
+    assert len(_delivered_gtins(sandbox)) == len(products)
     assert not SyncBatch.objects.filter(outcome=BatchOutcome.UNKNOWN).exists()
 
 
@@ -94,7 +81,7 @@ def test_a_killed_drain_costs_seconds_and_pushes_twice_only_what_was_on_the_wire
     by_pk = {p.pk: p.gtin for p in products}
     on_wire_gtins = {by_pk[s.object_id] for s in SyncState.objects.filter(pk__in=on_wire)}
     assert lost_keys == on_wire_gtins
-    delivered = _delivered(sandbox)
+    delivered = _delivered_gtins(sandbox)
     assert set(delivered) == {p.gtin for p in products}
     twice = {gtin for gtin, n in delivered.items() if n > 1}
     assert twice <= on_wire_gtins  # no more pushed twice than was on the wire
@@ -133,5 +120,5 @@ def test_sigterm_finishes_the_request_on_the_wire_and_hands_the_rest_back(
     sandbox.configure(latency_ms=0)
     celery_workers.start(env=env, beat=True)
     wait_for(_all_confirmed(200), timeout=120, interval=0.5)
-    delivered = _delivered(sandbox)
+    delivered = _delivered_gtins(sandbox)
     assert set(delivered) == {p.gtin for p in products} and set(delivered.values()) == {1}
