@@ -231,6 +231,15 @@ IMPORT_MAX_STOCKOUT_SHARE = env_float("IMPORT_MAX_STOCKOUT_SHARE", 0.2, minimum=
 # A dry run calls out a column whose stored values the file would clear beyond this share.
 IMPORT_MAX_CLEARED_SHARE = env_float("IMPORT_MAX_CLEARED_SHARE", 0.1, minimum=0.0, maximum=1.0)
 IMPORT_FILES_RETENTION_DAYS = env_int("IMPORT_FILES_RETENTION_DAYS", 30, minimum=1)
+
+# --- Console ---
+# A bulk stock-out or restore that changes more than this share of a catalog asks the person to
+# type the number of products (by default the import safeguard's share).
+BULK_TYPED_CONFIRM_SHARE = env_float(
+    "BULK_TYPED_CONFIRM_SHARE", IMPORT_MAX_STOCKOUT_SHARE, minimum=0.0, maximum=1.0
+)
+# Bulk stock actions over this many products run in a worker, in chunks, with a progress page.
+BULK_BACKGROUND_ROWS = env_int("BULK_BACKGROUND_ROWS", 1000, minimum=1)
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Celery ---

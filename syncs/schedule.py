@@ -15,6 +15,9 @@ TASK_ROUTES = {
     "syncs.tasks.sync_drain_manual": {"queue": "priority"},
     # Short, and what restarts everything after a crash: never stuck behind a bulk backlog.
     "syncs.tasks.sync_sweep": {"queue": "priority"},
+    # A bulk stock-out or restore that someone is watching the progress of: seconds per
+    # thousand products, and what it changes is pushed with manual priority.
+    "syncs.tasks.product_bulk_stock": {"queue": "priority"},
     "syncs.tasks.sync_history_prune": {"queue": "sync"},
     "syncs.tasks.import_files_prune": {"queue": "sync"},
 }

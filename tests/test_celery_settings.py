@@ -62,3 +62,12 @@ def test_every_countdown_is_below_the_visibility_timeout(settings):
         assert visibility > LATER_MAX_COUNTDOWN
         assert app.conf.task_time_limit < visibility
     assert app.conf.task_soft_time_limit > DRAIN_TIME_BUDGET
+
+
+def test_a_bulk_stock_action_someone_is_watching_runs_on_priority():
+    import syncs.tasks  # noqa: F401
+    from syncs.services.bulk_stock import TASK_BULK_STOCK
+    from syncs.services.dispatch import QUEUE_PRIORITY
+
+    assert TASK_BULK_STOCK in app.tasks
+    assert app.amqp.router.route({}, TASK_BULK_STOCK)["queue"].name == QUEUE_PRIORITY

@@ -1,4 +1,5 @@
 from syncs.models.audit import AuditEvent
+from syncs.models.bulk import BulkOutcome, BulkStatus, BulkStockAction, BulkStockItem
 from syncs.models.catalog import Catalog
 from syncs.models.customer import Customer
 from syncs.models.imports import (
@@ -28,6 +29,10 @@ __all__ = [
     "AuditEvent",
     "BatchOutcome",
     "BatchTrigger",
+    "BulkOutcome",
+    "BulkStatus",
+    "BulkStockAction",
+    "BulkStockItem",
     "Catalog",
     "Customer",
     "DeletionState",

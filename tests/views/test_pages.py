@@ -17,6 +17,7 @@ PAGES = [
     ("product_search", None, "merchandiser", None),
     ("product_detail", "product", "merchandiser", None),
     ("product_chip", "product", "merchandiser", None),
+    ("product_bulk_detail", "bulk", "merchandiser", None),
     ("customer_search", None, "support", "merchandiser"),
     ("customer_detail", "customer", "support", "merchandiser"),
     ("order_search", None, "support", "merchandiser"),
@@ -32,6 +33,7 @@ PAGES = [
 
 @pytest.fixture
 def objects(product, customer, order):
+    from syncs.services.bulk_stock import bulk_stock_start
     from tests.views.conftest import make_batch
 
     return {
@@ -39,6 +41,12 @@ def objects(product, customer, order):
         "customer": customer,
         "order": order,
         "batch": make_batch(keys=[product.gtin]),
+        "bulk": bulk_stock_start(
+            state="out",
+            actor=UserFactory(role="merchandiser"),
+            product_ids=[product.pk],
+            typed_count=1,
+        ),
         "user": UserFactory(role="merchandiser"),
     }
 
@@ -109,6 +117,7 @@ def test_missing_objects_are_404(client, admin_user):
         "order_detail",
         "batch_detail",
         "import_detail",
+        "product_bulk_detail",
     ):
         assert client.get(reverse(name, args=[999999])).status_code == 404
         path = reverse(name, args=[1]).replace("/1/", "/99999999999999999999999/")
