@@ -166,8 +166,9 @@ def test_the_push_runs_a_few_queries_per_request_not_per_row(sandbox, settings):
     assert (counts.claimed, counts.requests) == (50 * REQUESTS_PER_CLAIM, REQUESTS_PER_CLAIM)
     # The pause check, the reap probe, the lease, the claim, the read (products, then their
     # catalogs); per request the note of what goes on the wire (with its commit not waiting
-    # for the disk), then its record and confirmation in one transaction; at the end the hand-back and the lease's removal. A
-    # field the read left out would show up here as one query per row.
+    # for the disk), then its record and confirmation in one transaction; at the end the
+    # hand-back and the lease's removal. A field the read left out would show up here as one
+    # query per row.
     transaction_control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
     statements = [
         q["sql"] for q in queries.captured_queries if not q["sql"].startswith(transaction_control)
