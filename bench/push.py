@@ -49,6 +49,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from syncs.destinations import destination_client  # noqa: E402
 from syncs.models import Catalog, Product, SyncBatch, SyncState  # noqa: E402
+from syncs.queues import Queue  # noqa: E402
 from syncs.remotes import NotFoundError  # noqa: E402
 from syncs.remotes.payloads import catalog_product_payload  # noqa: E402
 from syncs.sandbox.config import (  # noqa: E402
@@ -56,7 +57,6 @@ from syncs.sandbox.config import (  # noqa: E402
     DEFAULT_CUSTOBAR_TOKEN,
     DEFAULT_TEAM_ID,
 )
-from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC  # noqa: E402
 from syncs.services.products import product_set_stock  # noqa: E402
 from syncs.services.push.pacing import pace_reset  # noqa: E402
 from syncs.services.sync_state import sync_state_mark_changed  # noqa: E402
@@ -153,7 +153,7 @@ def start_workers(
     env: dict[str, str],
     log_dir: Path | None = None,
     *,
-    queues: str = f"{QUEUE_PRIORITY},{QUEUE_SYNC}",
+    queues: str = ",".join(Queue),
     name: str = "bench",
     beat: bool = False,
 ) -> list[subprocess.Popen]:
@@ -205,7 +205,7 @@ def stop_workers(workers):
 
 def empty_queues():
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete(QUEUE_PRIORITY, QUEUE_SYNC, "unacked", "unacked_index")
+    client.delete(*Queue, "unacked", "unacked_index")
     for key in client.scan_iter("citrusadmin:sync:*"):
         client.delete(key)
     pace_reset()

@@ -26,8 +26,9 @@ from django.utils import timezone
 
 from syncs.destinations import destination_get
 from syncs.models import Catalog, Customer, Product, SyncBatch, SyncLease, SyncState
+from syncs.queues import Queue
 from syncs.services.customers import customer_forget
-from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC, drain_enqueue
+from syncs.services.dispatch import drain_enqueue
 from syncs.services.products import product_set_stock
 from syncs.services.push.claims import claim_take
 from syncs.services.push.leases import lease_end, lease_on_wire, lease_take
@@ -146,8 +147,8 @@ def pace_run(sandbox, start_workers, *, workers: int, customers: int, limit: int
     sandbox.configure(custobar_rpm=limit)
     ids = fresh_customers(customers)
     env = {**sandbox.env(), "CUSTOBAR_RATE_LIMIT": f"{limit}/minute"}
-    processes = start_workers(workers, env, queues=QUEUE_SYNC)
-    processes += start_workers(1, env, queues=QUEUE_PRIORITY, name="priority")
+    processes = start_workers(workers, env, queues=Queue.SYNC)
+    processes += start_workers(1, env, queues=Queue.PRIORITY, name="priority")
     try:
         product = _a_product("bench-catalog-0001")
         _poll(lambda: SyncState.objects.filter(kind="product", status="confirmed").exists(), 60)
@@ -199,8 +200,8 @@ def crash_run(sandbox, start_workers, *, customers: int, limit: int) -> dict:
     sandbox.configure(custobar_rpm=limit)
     fresh_customers(customers)
     env = {**sandbox.env(), "CUSTOBAR_RATE_LIMIT": f"{limit}/minute"}
-    bulk = start_workers(2, env, queues=QUEUE_SYNC)
-    priority = start_workers(1, env, queues=QUEUE_PRIORITY, name="priority", beat=True)
+    bulk = start_workers(2, env, queues=Queue.SYNC)
+    priority = start_workers(1, env, queues=Queue.PRIORITY, name="priority", beat=True)
     killed_at = None
     try:
         started = time.monotonic()

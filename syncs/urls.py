@@ -11,6 +11,7 @@ from syncs.views import (
     orders,
     products,
     users,
+    webhooks,
 )
 
 
@@ -37,6 +38,7 @@ urlpatterns = [
     path("history/<id:pk>/", history.batch_detail, name="batch_detail"),
     path("history/<id:pk>/retry/", history.batch_retry, name="batch_retry"),
     path("sync/retry/", history.row_retry_view, name="row_retry"),
+    path("sync/retry-failed/", history.retry_all_failed, name="retry_all_failed"),
     path("products/", products.product_search, name="product_search"),
     path("products/bulk-stock/", products.product_bulk_stock, name="product_bulk_stock"),
     path("products/bulk/<id:pk>/", products.product_bulk_detail, name="product_bulk_detail"),
@@ -61,6 +63,11 @@ urlpatterns = [
     ),
     path("orders/", orders.order_search, name="order_search"),
     path("orders/<id:pk>/", orders.order_detail, name="order_detail"),
+    path("webhooks/", webhooks.webhook_list, name="webhook_list"),
+    path("webhooks/add/", webhooks.webhook_create, name="webhook_create"),
+    path("webhooks/<id:pk>/", webhooks.webhook_update, name="webhook_update"),
+    path("webhooks/<id:pk>/rotate/", webhooks.webhook_rotate, name="webhook_rotate"),
+    path("webhooks/<id:pk>/delete/", webhooks.webhook_delete, name="webhook_delete"),
     path("catalogs/", catalogs.catalog_list, name="catalog_list"),
     path("catalogs/register/", catalogs.catalog_register_view, name="catalog_register"),
     path("catalogs/create/", catalogs.catalog_create_view, name="catalog_create"),

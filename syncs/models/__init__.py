@@ -23,6 +23,7 @@ from syncs.models.sync import (
     SyncState,
     SyncStatus,
 )
+from syncs.models.webhook import WEBHOOK_KINDS, WebhookEndpoint
 
 __all__ = [
     "AccessPolicy",
@@ -51,4 +52,6 @@ __all__ = [
     "SyncKind",
     "SyncState",
     "SyncStatus",
+    "WEBHOOK_KINDS",
+    "WebhookEndpoint",
 ]
