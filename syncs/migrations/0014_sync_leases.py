@@ -5,7 +5,7 @@ class Migration(migrations.Migration):
     """A drain's claim is a lease kept alive by a heartbeat (SyncLease); rows carry its id."""
 
     dependencies = [
-        ("syncs", "0011_bulk_stock_actions"),
+        ("syncs", "0013_webhook_endpoints"),
     ]
 
     operations = [
