@@ -26,5 +26,5 @@ class SyncsConfig(AppConfig):
     def ready(self):
         # Runs after auth's own post_migrate handler, so the permissions exist by then.
         post_migrate.connect(reference_data_ensure, sender=self)
-        # Celery's autodiscovery finds syncs/tasks.py only; the import task lives beside it.
-        from syncs import import_tasks  # noqa: F401
+        # Celery's autodiscovery finds syncs/tasks.py only; these live beside it.
+        from syncs import feed_tasks, import_tasks  # noqa: F401

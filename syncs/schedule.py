@@ -15,6 +15,9 @@ TASK_ROUTES = {
     "syncs.tasks.sync_sweep": {"queue": "priority"},
     "syncs.tasks.sync_history_prune": {"queue": "sync"},
     "syncs.tasks.import_files_prune": {"queue": "sync"},
+    # Starting feeds is quick and must not wait behind a bulk push; a feed's own run fetches a
+    # file (queue given when it is sent: `sync` on schedule, `priority` for "Run now").
+    "syncs.feed_tasks.feeds_tick": {"queue": "priority"},
 }
 
 BEAT_SCHEDULE = {
@@ -33,4 +36,7 @@ BEAT_SCHEDULE = {
         "task": "syncs.tasks.import_files_prune",
         "schedule": crontab(minute=37, hour=3),
     },
+    # Feeds: start the due ones, and retry a run whose worker died (its lease ran out). A
+    # feed's own schedule (every N or cron) is on the Feed; this only looks for due ones.
+    "feeds-tick": {"task": "syncs.feed_tasks.feeds_tick", "schedule": 30.0},
 }

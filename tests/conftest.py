@@ -4,7 +4,7 @@ import pytest
 
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.worker_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.worker_fixtures", "tests.file_servers"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

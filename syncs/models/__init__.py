@@ -1,9 +1,24 @@
+from syncs.models.alert import (
+    Incident,
+    IncidentKind,
+    IncidentNotification,
+    IncidentStatus,
+    NotificationEvent,
+    NotificationStatus,
+)
 from syncs.models.audit import AuditEvent
 from syncs.models.catalog import Catalog
 from syncs.models.customer import Customer
+from syncs.models.feed import Feed, FeedRun, FeedRunStatus, FeedRunTrigger
 from syncs.models.imports import ImportEncoding, ImportJob, ImportKind, ImportStatus
 from syncs.models.order import Order, OrderItem
 from syncs.models.product import DeletionState, Product
+from syncs.models.stockout import (
+    StockoutCheck,
+    StockoutCheckItem,
+    StockoutCheckStatus,
+    StockoutFinding,
+)
 from syncs.models.sync import (
     BatchOutcome,
     BatchTrigger,
@@ -25,14 +40,28 @@ __all__ = [
     "DeletionState",
     "Destination",
     "DestinationName",
+    "Feed",
+    "FeedRun",
+    "FeedRunStatus",
+    "FeedRunTrigger",
     "ImportEncoding",
     "ImportJob",
     "ImportKind",
     "ImportStatus",
+    "Incident",
+    "IncidentKind",
+    "IncidentNotification",
+    "IncidentStatus",
+    "NotificationEvent",
+    "NotificationStatus",
     "Order",
     "OrderItem",
     "Priority",
     "Product",
+    "StockoutCheck",
+    "StockoutCheckItem",
+    "StockoutCheckStatus",
+    "StockoutFinding",
     "SyncBatch",
     "SyncKind",
     "SyncState",
