@@ -2,6 +2,7 @@
 #   make demo   set up and run the whole console locally (SQLite + file broker unless
 #               DATABASE_URL / REDIS_URL say otherwise)
 #   make test   set up and run the whole suite against PostgreSQL and Redis
+#   make lock   rewrite constraints.txt (the exact versions every install uses) from pyproject.toml
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -9,15 +10,19 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test venv services lint format bench-import bench-push bench-pages clean
+.PHONY: demo test venv lock services lint format bench-import bench-push bench-pages clean
 
-$(BIN)/.installed: pyproject.toml
+# Every install takes its versions from constraints.txt, so each machine runs the same code.
+$(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
 venv: $(BIN)/.installed
+
+lock:
+	PYTHON=$(PYTHON) bash scripts/lock.sh
 
 demo: venv
 	$(BIN)/python scripts/demo.py

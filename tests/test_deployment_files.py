@@ -46,3 +46,50 @@ def test_every_setting_in_env_example_is_documented_in_the_readme():
     assert names
     missing = [name for name in names if f"`{name}`" not in README]
     assert not missing, f"README does not document {missing}"
+
+
+def _locked() -> dict[str, str]:
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_constraints_pin_every_dependency_within_its_range():
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["dev"]
+    pins = _locked()
+    for text in wanted:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in constraints.txt: run make lock"
+        assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]} vs {text}"
+
+
+def test_the_test_environment_is_the_locked_one():
+    from importlib.metadata import distributions
+
+    from packaging.utils import canonicalize_name
+
+    pins = _locked()
+    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in distributions()}
+    drift = {name: (installed.get(name), pin) for name, pin in pins.items()}
+    drift = {name: pair for name, pair in drift.items() if pair[0] != pair[1]}
+    assert not drift, f"installed vs constraints.txt: {drift} (make venv reinstalls)"
+
+
+def test_every_install_uses_the_constraints():
+    makefile = (ROOT / "Makefile").read_text()
+    assert '-c constraints.txt -e ".[dev]"' in makefile
+    assert "$(BIN)/.installed: pyproject.toml constraints.txt" in makefile
+    assert "RUN pip install -c constraints.txt ." in (ROOT / "Dockerfile").read_text()
+    assert "make lock" in README

@@ -88,7 +88,7 @@ def test_production_settings_pass_check_deploy_without_warnings():
 
 
 def test_destinations_are_off_until_configured(settings):
-    from syncs.selectors import destination_is_configured
+    from syncs.selectors.destinations import destination_is_configured
 
     settings.CITRUSAD_BASE_URL = ""
     settings.CITRUSAD_API_KEY = "key"

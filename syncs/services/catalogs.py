@@ -1,11 +1,16 @@
 """Catalogs: create one in CitrusAd (pushed once, never retried blindly), or register one."""
 
+import datetime
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from syncs.models import (
+    AuditEvent,
     Catalog,
     DestinationName,
     Priority,
@@ -49,6 +54,28 @@ def catalog_create(*, name: str, actor: AbstractBaseUser | None, team_id: str = 
             after={"name": name, "team_id": catalog.team_id},
         )
     return catalog
+
+
+# CitrusAd creates a catalog per POST, so a double submit must not reach CitrusAd twice.
+DOUBLE_SUBMIT_WINDOW = datetime.timedelta(minutes=2)
+
+
+def catalog_create_once(*, name: str, actor: AbstractBaseUser, team_id: str = "") -> Catalog | None:
+    """`catalog_create`, unless this user created this name within DOUBLE_SUBMIT_WINDOW (None)."""
+    name = _clean_name(name)
+    with transaction.atomic():
+        # Lock the user's row: a second submit waits here, then sees the first's audit event
+        # (committed in the same transaction as the catalog) and creates nothing.
+        get_user_model().objects.select_for_update().get(pk=actor.pk)
+        duplicate = AuditEvent.objects.filter(
+            actor=actor,
+            action="catalog.create",
+            object_repr=name,
+            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
+        ).exists()
+        if duplicate:
+            return None
+        return catalog_create(name=name, team_id=team_id, actor=actor)
 
 
 def catalog_register(

@@ -28,6 +28,7 @@ from syncs.imports.engine import import_file
 from syncs.imports.errors import ErrorSink
 from syncs.imports.reading import CsvStream, ImportFileError, formula_safe
 from syncs.models import Catalog, ImportEncoding, ImportJob, ImportKind, ImportStatus
+from syncs.selectors.imports import import_job_follow_up
 from syncs.services.audit import audit_event_record
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,30 @@ def import_job_create(
             # the job stays "queued" and the failure is logged.
             transaction.on_commit(lambda: import_job_run_task.delay(job_id=job_id), robust=True)
     return job
+
+
+def import_job_start_real(*, job: ImportJob, actor: AbstractBaseUser | None) -> ImportJob:
+    """Import for real what a dry run checked (or the safeguard stopped): once per file.
+
+    The job's row is locked, so a second click waits for the first and then finds the import
+    it started instead of starting another.
+    """
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        follow_up = import_job_follow_up(job=job)
+        if follow_up is not None:
+            return follow_up
+        return import_job_create(
+            kind=job.kind,
+            actor=actor,
+            path=job.file_path,
+            original_name=job.original_name,
+            catalog=job.catalog,
+            dry_run=False,
+            skip_invalid=job.skip_invalid,
+            confirm_large_change=job.confirm_large_change or job.needs_confirmation,
+            encoding=job.encoding,
+        )
 
 
 def _options(job: ImportJob) -> dict:

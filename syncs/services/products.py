@@ -15,7 +15,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from syncs.models import AuditEvent, DeletionState, Priority, Product, SyncKind
-from syncs.selectors import product_search
+from syncs.selectors.products import product_search
 from syncs.services.audit import audit_event_record
 from syncs.services.changes import sync_state_mark_changed
 

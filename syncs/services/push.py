@@ -86,7 +86,7 @@ from syncs.remotes.errors import (
     TransientError,
     UnauthorisedError,
 )
-from syncs.selectors import destination_is_configured
+from syncs.selectors.destinations import destination_is_configured
 from syncs.services.changes import KIND_DESTINATIONS
 from syncs.services.dispatch import PAUSED_CREDENTIALS_KEY, drain_enqueue, redis_client
 from syncs.services.sync import destination_resume

@@ -69,6 +69,19 @@ def row_retry(
     return state
 
 
+def sync_batch_retry_failed(*, batch: SyncBatch, actor: AbstractBaseUser | None) -> int:
+    """Retry every row whose last push was this batch and is still failed; returns how many."""
+    # Only rows still failed: a second click finds none and changes nothing.
+    failed = SyncState.objects.filter(last_batch=batch, status=SyncStatus.FAILED).order_by("pk")
+    retried = 0
+    for state in failed:
+        row_retry(
+            kind=state.kind, object_id=state.object_id, destination=state.destination, actor=actor
+        )
+        retried += 1
+    return retried
+
+
 def rows_retry_failed(
     *,
     actor: AbstractBaseUser | None,

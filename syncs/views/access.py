@@ -1,13 +1,24 @@
 """Access checks, one helper per object, and the render helper every view shares."""
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.middleware import HtmxDetails
 
-from syncs import selectors
-from syncs.models import Product
+from syncs.models import Customer, Order, Product, SyncBatch
 from syncs.roles import ROLE_PERMISSIONS, ROLES
+from syncs.selectors.customers import customer_get
+from syncs.selectors.orders import order_get
+from syncs.selectors.products import product_get
+from syncs.selectors.sync_batches import sync_batch_get
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request as HtmxMiddleware leaves it (django-htmx's documented typing pattern)."""
+
+    htmx: HtmxDetails
 
 
 def _role_for(permission: str) -> str:
@@ -18,51 +29,57 @@ def _role_for(permission: str) -> str:
     return "admin"
 
 
-def require_permission(user, permission: str) -> None:
+def require_permission(user: AbstractBaseUser, permission: str) -> None:
     if not user.has_perm(permission):
         role = _role_for(permission)
         raise PermissionDenied(f"This needs the {role} role. Ask an admin if you need it.")
 
 
-def get_product_for(user, pk: int, permission: str = "syncs.view_product") -> Product:
+def get_product_for(
+    user: AbstractBaseUser, pk: int, permission: str = "syncs.view_product"
+) -> Product:
     require_permission(user, permission)
-    product = selectors.product_get(product_id=pk)
+    product = product_get(product_id=pk)
     if product is None:
         raise Http404("No such product.")
     return product
 
 
-def render_page(request, template: str, context: dict, *, partial: str = "", status: int = 200):
+def render_page(
+    request: HtmxHttpRequest, template: str, context: dict, *, partial: str = "", status: int = 200
+) -> HttpResponse:
     """The whole page, or only its named partial when htmx asks for a fragment."""
     name = f"{template}#{partial}" if partial and request.htmx else template
     return render(request, name, context, status=status)
 
 
-def get_customer_for(user, pk: int, permission: str = "syncs.view_customer"):
+def get_customer_for(
+    user: AbstractBaseUser, pk: int, permission: str = "syncs.view_customer"
+) -> Customer:
     require_permission(user, permission)
-    customer = selectors.customer_get(customer_id=pk)
+    customer = customer_get(customer_id=pk)
     if customer is None:
         raise Http404("No such customer.")
     return customer
 
 
-def get_order_for(user, pk: int):
+def get_order_for(user: AbstractBaseUser, pk: int) -> Order:
     require_permission(user, "syncs.view_order")
-    order = selectors.order_get(order_id=pk)
+    order = order_get(order_id=pk)
     if order is None:
         raise Http404("No such order.")
     return order
 
 
-def get_batch_for(user, pk: int):
+def get_batch_for(user: AbstractBaseUser, pk: int) -> SyncBatch:
     require_permission(user, "syncs.view_syncbatch")
-    batch = selectors.sync_batch_get(batch_id=pk)
+    batch = sync_batch_get(batch_id=pk)
     if batch is None:
         raise Http404("No such batch.")
     return batch
 
 
-def safe_next(request, default: str) -> str:
+def safe_next(request: HttpRequest, default: str) -> str:
     """Where to go back to after a POST: only a path on this site."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(

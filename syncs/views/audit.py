@@ -1,19 +1,20 @@
+from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
-from syncs import selectors
 from syncs.forms import AuditFilterForm
-from syncs.views.access import render_page, require_permission
+from syncs.selectors.audit import audit_event_list
+from syncs.views.access import HtmxHttpRequest, render_page, require_permission
 
 
 @require_GET
-def audit_list(request):
+def audit_list(request: HtmxHttpRequest) -> HttpResponse:
     """Who did what to which object, newest first, filterable, keyset-paginated."""
     require_permission(request.user, "syncs.view_auditevent")
     form = AuditFilterForm(request.GET)
     events, next_id = [], None
     if form.is_valid():
         data = form.cleaned_data
-        events, next_id = selectors.audit_event_list(
+        events, next_id = audit_event_list(
             actor=data["actor"].strip(),
             action=data["action"].strip(),
             object_kind=data["object_kind"].strip(),

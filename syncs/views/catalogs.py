@@ -1,26 +1,30 @@
-import datetime
-
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from syncs import selectors
 from syncs.forms import CatalogCreateForm, CatalogRegisterForm, CatalogResolveForm
-from syncs.models import AuditEvent, Catalog
-from syncs.services.catalogs import catalog_create, catalog_register, catalog_resolve_unknown
-from syncs.views.access import render_page, require_permission
+from syncs.models import Catalog
+from syncs.selectors.catalogs import catalog_is_registered
+from syncs.selectors.catalogs import catalog_list as catalog_list_query
+from syncs.services.catalogs import (
+    catalog_create_once,
+    catalog_register,
+    catalog_resolve_unknown,
+)
+from syncs.views.access import HtmxHttpRequest, render_page, require_permission
 
-# CitrusAd creates a catalog per POST, so a double submit must not reach the service twice.
-DOUBLE_SUBMIT_WINDOW = datetime.timedelta(minutes=2)
 
-
-def _page(request, *, register_form=None, create_form=None, status=200):
+def _page(
+    request: HtmxHttpRequest,
+    *,
+    register_form: CatalogRegisterForm | None = None,
+    create_form: CatalogCreateForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     context = {
-        "catalogs": selectors.catalog_list(),
+        "catalogs": catalog_list_query(),
         "register_form": register_form or CatalogRegisterForm(),
         "create_form": create_form or CatalogCreateForm(),
     }
@@ -28,19 +32,19 @@ def _page(request, *, register_form=None, create_form=None, status=200):
 
 
 @require_GET
-def catalog_list(request):
+def catalog_list(request: HtmxHttpRequest) -> HttpResponse:
     require_permission(request.user, "syncs.manage_catalogs")
     return _page(request)
 
 
 @require_POST
-def catalog_register_view(request):
+def catalog_register_view(request: HtmxHttpRequest) -> HttpResponse:
     """Register a catalog that already exists in CitrusAd."""
     require_permission(request.user, "syncs.manage_catalogs")
     form = CatalogRegisterForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        if Catalog.objects.filter(citrusad_id=data["citrusad_id"], name=data["name"]).exists():
+        if catalog_is_registered(name=data["name"], citrusad_id=data["citrusad_id"]):
             messages.info(request, f"Catalog {data['name']} is registered already.")
             return redirect("catalog_list")
         try:
@@ -54,31 +58,20 @@ def catalog_register_view(request):
 
 
 @require_POST
-def catalog_create_view(request):
+def catalog_create_view(request: HtmxHttpRequest) -> HttpResponse:
     """Create a catalog in CitrusAd, once per submit even when the button is clicked twice."""
     require_permission(request.user, "syncs.manage_catalogs")
     form = CatalogCreateForm(request.POST)
     if form.is_valid():
         name = form.cleaned_data["name"].strip()
-        with transaction.atomic():
-            # Lock the user's row: a second submit waits here, then sees the first's audit
-            # event (committed in this same transaction) and creates nothing.
-            get_user_model().objects.select_for_update().get(pk=request.user.pk)
-            duplicate = AuditEvent.objects.filter(
-                actor=request.user,
-                action="catalog.create",
-                object_repr=name,
-                created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
-            ).exists()
-            if not duplicate:
-                try:
-                    catalog_create(
-                        name=name, team_id=form.cleaned_data["team_id"], actor=request.user
-                    )
-                except ValidationError as exc:
-                    form.add_error(None, exc)
-        if not form.errors:
-            if duplicate:
+        try:
+            catalog = catalog_create_once(
+                name=name, team_id=form.cleaned_data["team_id"], actor=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if catalog is None:
                 messages.info(request, f"Catalog {name} was just created; not sent twice.")
             else:
                 messages.success(request, f"Catalog {name} is being created in CitrusAd.")
@@ -87,7 +80,7 @@ def catalog_create_view(request):
 
 
 @require_POST
-def catalog_resolve(request, pk: int):
+def catalog_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Settle a creation whose answer was lost: the id found in CitrusAd, or empty to re-send."""
     require_permission(request.user, "syncs.manage_catalogs")
     catalog = get_object_or_404(Catalog, pk=pk)

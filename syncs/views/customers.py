@@ -1,12 +1,21 @@
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from syncs import selectors
 from syncs.forms import ConfirmForm, SearchForm
 from syncs.models import SyncKind
+from syncs.selectors.audit import audit_event_for
+from syncs.selectors.customers import customer_search as customer_search_query
+from syncs.selectors.sync_batches import sync_batch_for_key
+from syncs.selectors.sync_states import sync_state_for
 from syncs.services.customers import customer_forget, customer_mark_deleted
-from syncs.views.access import get_customer_for, render_page, require_permission
+from syncs.views.access import (
+    HtmxHttpRequest,
+    get_customer_for,
+    render_page,
+    require_permission,
+)
 
 # Custobar flags that cannot be undone, with the words the confirmation uses.
 IRREVERSIBLE_ACTIONS = {
@@ -22,12 +31,12 @@ IRREVERSIBLE_ACTIONS = {
 
 
 @require_GET
-def customer_search(request):
+def customer_search(request: HtmxHttpRequest) -> HttpResponse:
     require_permission(request.user, "syncs.view_customer")
     form = SearchForm(request.GET)
     customers, next_id = [], None
     if form.is_valid():
-        customers, next_id = selectors.customer_search(
+        customers, next_id = customer_search_query(
             q=form.cleaned_data["q"], after_id=form.cleaned_data.get("after")
         )
     context = {
@@ -40,15 +49,15 @@ def customer_search(request):
 
 
 @require_GET
-def customer_detail(request, pk: int):
+def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for(request.user, pk)
-    states = selectors.sync_state_for(kind=SyncKind.CUSTOMER, object_ids=[customer.pk])
+    states = sync_state_for(kind=SyncKind.CUSTOMER, object_ids=[customer.pk])
     key = customer.external_id or customer.email or customer.phone_number
     context = {
         "customer": customer,
         "states": states.get(customer.pk, {}),
-        "batches": selectors.sync_batch_for_key(key=key, kind=SyncKind.CUSTOMER),
-        "events": selectors.audit_event_for(object_kind="customer", object_id=customer.pk),
+        "batches": sync_batch_for_key(key=key, kind=SyncKind.CUSTOMER),
+        "events": audit_event_for(object_kind="customer", object_id=customer.pk),
         "can_forget": request.user.has_perm("syncs.forget_customer"),
         "can_retry": request.user.has_perm("syncs.retry_sync"),
     }
@@ -56,7 +65,7 @@ def customer_detail(request, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-def customer_flag(request, pk: int, action: str):
+def customer_flag(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
     """Confirm, then send Custobar's irreversible is_forgotten / is_deleted."""
     customer = get_customer_for(request.user, pk, "syncs.forget_customer")
     label, warning = IRREVERSIBLE_ACTIONS[action]

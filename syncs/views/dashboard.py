@@ -1,29 +1,30 @@
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from syncs import selectors
 from syncs.models import DestinationName
+from syncs.selectors.sync_batches import sync_batch_hourly
+from syncs.selectors.sync_states import sync_overview, sync_state_recent_failures
 from syncs.services.sync import destination_resume as destination_resume_service
-from syncs.views.access import render_page, require_permission
+from syncs.views.access import HtmxHttpRequest, render_page, require_permission
 
 
 @require_GET
-def dashboard(request):
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     """Where each destination stands; the page polls its own #dashboard partial."""
     context = {
-        "overview": selectors.sync_overview(),
-        "hourly": selectors.sync_batch_hourly(hours=24),
-        "failures": selectors.sync_state_recent_failures(limit=10),
+        "overview": sync_overview(),
+        "hourly": sync_batch_hourly(hours=24),
+        "failures": sync_state_recent_failures(limit=10),
         "sandbox_in_use": settings.SANDBOX_IN_USE,
     }
     return render_page(request, "syncs/dashboard.html", context, partial="dashboard")
 
 
 @require_POST
-def destination_resume(request, name: str):
+def destination_resume(request: HtmxHttpRequest, name: str) -> HttpResponse:
     """Resume a paused destination after its credentials were fixed."""
     require_permission(request.user, "syncs.resume_destination")
     if name not in DestinationName.values:

@@ -1,25 +1,31 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from syncs import selectors
 from syncs.forms import BatchFilterForm, RetryForm
 from syncs.models import SyncStatus
-from syncs.services.sync import row_retry
-from syncs.views.access import get_batch_for, render_page, require_permission, safe_next
+from syncs.selectors.sync_batches import sync_batch_list, sync_batch_rows
+from syncs.services.sync import row_retry, sync_batch_retry_failed
+from syncs.views.access import (
+    HtmxHttpRequest,
+    get_batch_for,
+    render_page,
+    require_permission,
+    safe_next,
+)
 
 
 @require_GET
-def batch_list(request):
+def batch_list(request: HtmxHttpRequest) -> HttpResponse:
     """Every SyncBatch, newest first, keyset-paginated by id."""
     require_permission(request.user, "syncs.view_syncbatch")
     form = BatchFilterForm(request.GET)
     batches, next_id = [], None
     if form.is_valid():
-        batches, next_id = selectors.sync_batch_list(**form.selector_kwargs())
+        batches, next_id = sync_batch_list(**form.selector_kwargs())
     query = request.GET.copy()
     query.pop("before", None)
     context = {"form": form, "batches": batches, "next_id": next_id, "query": query.urlencode()}
@@ -27,9 +33,9 @@ def batch_list(request):
 
 
 @require_GET
-def batch_detail(request, pk: int):
+def batch_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     batch = get_batch_for(request.user, pk)
-    rows = selectors.sync_batch_rows(batch=batch)
+    rows = sync_batch_rows(batch=batch)
     context = {
         "batch": batch,
         "rows": rows,
@@ -40,21 +46,11 @@ def batch_detail(request, pk: int):
 
 
 @require_POST
-def batch_retry(request, pk: int):
+def batch_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Retry every row whose last push was this batch and failed."""
     require_permission(request.user, "syncs.retry_sync")
     batch = get_batch_for(request.user, pk)
-    retried = 0
-    # Only rows still failed: a second click finds none and changes nothing.
-    for row in selectors.sync_batch_rows(batch=batch):
-        if row.state.status == SyncStatus.FAILED:
-            row_retry(
-                kind=row.state.kind,
-                object_id=row.state.object_id,
-                destination=row.state.destination,
-                actor=request.user,
-            )
-            retried += 1
+    retried = sync_batch_retry_failed(batch=batch, actor=request.user)
     if retried:
         messages.success(request, f"{retried} failed row(s) queued again.")
     else:
@@ -63,7 +59,7 @@ def batch_retry(request, pk: int):
 
 
 @require_POST
-def row_retry_view(request):
+def row_retry_view(request: HtmxHttpRequest) -> HttpResponse:
     """Retry one failed row (dashboard list, product/customer/order pages)."""
     require_permission(request.user, "syncs.retry_sync")
     form = RetryForm(request.POST)

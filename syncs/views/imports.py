@@ -2,30 +2,35 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from syncs import selectors
 from syncs.forms import ImportUploadForm
 from syncs.models import ImportJob, ImportStatus
-from syncs.services.imports import import_job_cancel, import_job_create, import_job_error_csv
-from syncs.views.access import render_page, require_permission
+from syncs.selectors.imports import import_job_follow_up, import_job_get, import_job_list
+from syncs.services.imports import (
+    import_job_cancel,
+    import_job_create,
+    import_job_error_csv,
+    import_job_start_real,
+)
+from syncs.views.access import HtmxHttpRequest, render_page, require_permission
 
 
-def _get_import_for(user, pk: int) -> ImportJob:
+def _get_import_for(user: AbstractBaseUser, pk: int) -> ImportJob:
     require_permission(user, "syncs.import_data")
-    job = selectors.import_job_get(job_id=pk)
+    job = import_job_get(job_id=pk)
     if job is None:
         raise Http404("No such import.")
     return job
 
 
 @require_http_methods(["GET", "POST"])
-def import_list(request):
+def import_list(request: HtmxHttpRequest) -> HttpResponse:
     """Upload a CSV (dry run first by default) and follow every import's progress."""
     require_permission(request.user, "syncs.import_data")
     if request.method == "POST":
@@ -51,7 +56,7 @@ def import_list(request):
         form = ImportUploadForm(initial={"dry_run": True})
     before = request.GET.get("before", "")
     before_id = int(before) if before.isdigit() and len(before) <= 18 else None
-    jobs, next_id = selectors.import_job_list(before_id=before_id)
+    jobs, next_id = import_job_list(before_id=before_id)
     context = {
         "form": form,
         "jobs": jobs,
@@ -64,7 +69,7 @@ def import_list(request):
 
 
 @require_GET
-def import_detail(request, pk: int):
+def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     job = _get_import_for(request.user, pk)
     # The upload and error files go after IMPORT_FILES_RETENTION_DAYS (import_files_prune); the
     # job stays, and its page says so instead of offering them.
@@ -85,44 +90,28 @@ def import_detail(request, pk: int):
         "upload_removed": upload_removed,
         "error_file_removed": error_file_removed,
         "retention_days": days,
-        "follow_up": selectors.import_job_follow_up(job=job) if job.is_finished else None,
+        "follow_up": import_job_follow_up(job=job) if job.is_finished else None,
     }
     return render_page(request, "imports/detail.html", context, partial="job")
 
 
 @require_POST
-def import_run(request, pk: int):
+def import_run(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Import for real: after a clean dry run, or after the safeguard stopped the import.
 
     Once per file: a second click finds the import already started and goes to it.
     """
-    require_permission(request.user, "syncs.import_data")
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().filter(pk=pk).first()
-        if job is None:
-            raise Http404("No such import.")
-        follow_up = selectors.import_job_follow_up(job=job)
-        if follow_up is None:
-            try:
-                follow_up = import_job_create(
-                    kind=job.kind,
-                    actor=request.user,
-                    path=job.file_path,
-                    original_name=job.original_name,
-                    catalog=job.catalog,
-                    dry_run=False,
-                    skip_invalid=job.skip_invalid,
-                    confirm_large_change=job.confirm_large_change or job.needs_confirmation,
-                    encoding=job.encoding,
-                )
-            except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
-                return redirect("import_detail", pk=pk)
+    job = _get_import_for(request.user, pk)
+    try:
+        follow_up = import_job_start_real(job=job, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("import_detail", pk=pk)
     return redirect("import_detail", pk=follow_up.pk)
 
 
 @require_POST
-def import_cancel(request, pk: int):
+def import_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     job = _get_import_for(request.user, pk)
     if import_job_cancel(job=job, actor=request.user):
         messages.success(request, "Import cancelled: nothing was written.")
@@ -132,7 +121,7 @@ def import_cancel(request, pk: int):
 
 
 @require_GET
-def import_errors_csv(request, pk: int):
+def import_errors_csv(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Every invalid row with its error, as a CSV to fix and upload again."""
     job = _get_import_for(request.user, pk)
     response = StreamingHttpResponse(

@@ -5,10 +5,11 @@ import hmac
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from syncs import selectors
+from syncs.selectors.sync_batches import sync_batch_recent_stats
+from syncs.selectors.sync_states import sync_overview
 
 
 def _broker_ok() -> bool:
@@ -33,13 +34,13 @@ def _database_ok() -> bool:
 
 @login_not_required
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the broker answer; destinations are reported, not judged."""
     database = _database_ok()
     broker = _broker_ok()
     destinations = {}
     if database:
-        for overview in selectors.sync_overview():
+        for overview in sync_overview():
             state = "ok"
             if not overview.configured:
                 state = "not_configured"
@@ -55,7 +56,7 @@ def healthz(request):
     return JsonResponse(body, status=200 if database and broker else 503)
 
 
-def _token_ok(request) -> bool:
+def _token_ok(request: HttpRequest) -> bool:
     expected = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
     given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
@@ -82,7 +83,7 @@ _HELP = {
 
 @login_not_required
 @require_GET
-def metrics(request):
+def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text format, behind `Authorization: Bearer <METRICS_TOKEN>`.
 
     Off (404) until METRICS_TOKEN is set, so a deployment never exposes it by accident.
@@ -92,7 +93,7 @@ def metrics(request):
     if not _token_ok(request):
         return HttpResponse("Wrong or missing token.", status=401)
     samples: dict[str, list[str]] = {name: [] for name in _HELP}
-    for overview in selectors.sync_overview():
+    for overview in sync_overview():
         dest = overview.name
         samples["citrusadmin_destination_paused"].append(
             _sample("citrusadmin_destination_paused", {"destination": dest}, int(overview.paused))
@@ -113,7 +114,7 @@ def metrics(request):
                     float(k.lag_seconds),
                 )
             )
-    for row in selectors.sync_batch_recent_stats(minutes=60):
+    for row in sync_batch_recent_stats(minutes=60):
         labels = {"destination": row["destination"], "kind": row["kind"], "outcome": row["outcome"]}
         samples["citrusadmin_pushes_last_hour"].append(
             _sample("citrusadmin_pushes_last_hour", labels, row["n"])

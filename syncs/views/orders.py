@@ -1,18 +1,22 @@
+from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
-from syncs import selectors
 from syncs.forms import SearchForm
 from syncs.models import SyncKind
-from syncs.views.access import get_order_for, render_page, require_permission
+from syncs.selectors.audit import audit_event_for
+from syncs.selectors.orders import order_search as order_search_query
+from syncs.selectors.sync_batches import sync_batch_for_key
+from syncs.selectors.sync_states import sync_state_for
+from syncs.views.access import HtmxHttpRequest, get_order_for, render_page, require_permission
 
 
 @require_GET
-def order_search(request):
+def order_search(request: HtmxHttpRequest) -> HttpResponse:
     require_permission(request.user, "syncs.view_order")
     form = SearchForm(request.GET)
     orders, next_id = [], None
     if form.is_valid():
-        orders, next_id = selectors.order_search(
+        orders, next_id = order_search_query(
             q=form.cleaned_data["q"], after_id=form.cleaned_data.get("after")
         )
     context = {
@@ -25,14 +29,14 @@ def order_search(request):
 
 
 @require_GET
-def order_detail(request, pk: int):
+def order_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     order = get_order_for(request.user, pk)
-    states = selectors.sync_state_for(kind=SyncKind.ORDER, object_ids=[order.pk])
+    states = sync_state_for(kind=SyncKind.ORDER, object_ids=[order.pk])
     context = {
         "order": order,
         "states": states.get(order.pk, {}),
-        "batches": selectors.sync_batch_for_key(key=order.order_id, kind=SyncKind.ORDER),
-        "events": selectors.audit_event_for(object_kind="order", object_id=order.pk),
+        "batches": sync_batch_for_key(key=order.order_id, kind=SyncKind.ORDER),
+        "events": audit_event_for(object_kind="order", object_id=order.pk),
         "can_retry": request.user.has_perm("syncs.retry_sync"),
     }
     return render_page(request, "orders/detail.html", context)

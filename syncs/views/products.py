@@ -1,25 +1,35 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from syncs import selectors
 from syncs.forms import BulkStockForm, ConfirmForm, ProductSearchForm, StockForm
 from syncs.models import SyncKind
+from syncs.selectors.audit import audit_event_for
+from syncs.selectors.products import product_get, product_search_page
+from syncs.selectors.products import product_search as product_search_query
+from syncs.selectors.sync_batches import sync_batch_for_key
+from syncs.services.live_check import product_live_check
 from syncs.services.products import product_bulk_set_stock, product_delete, product_set_stock
-from syncs.views.access import get_product_for, render_page, require_permission, safe_next
+from syncs.views.access import (
+    HtmxHttpRequest,
+    get_product_for,
+    render_page,
+    require_permission,
+    safe_next,
+)
 
 
 @require_GET
-def product_search(request):
+def product_search(request: HtmxHttpRequest) -> HttpResponse:
     """One box for a scanned GTIN, a GTIN prefix or name words; results swap in place."""
     require_permission(request.user, "syncs.view_product")
     form = ProductSearchForm(request.GET)
     products, next_id = [], None
     if form.is_valid():
-        products, next_id = selectors.product_search_page(
+        products, next_id = product_search_page(
             **form.search_kwargs(), after_id=form.cleaned_data.get("after")
         )
     query = request.GET.copy()
@@ -36,14 +46,14 @@ def product_search(request):
 
 
 @require_GET
-def product_chip(request, pk: int):
+def product_chip(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The sync status chip alone; pending chips poll this until they settle."""
     product = get_product_for(request.user, pk)
     return render(request, "products/search.html#chip", {"product": product})
 
 
 @require_POST
-def product_stock(request, pk: int):
+def product_stock(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Set a product's stock to the state sent (out or in): a repeat is harmless."""
     product = get_product_for(request.user, pk, "syncs.set_product_stock")
     form = StockForm(request.POST)
@@ -57,7 +67,7 @@ def product_stock(request, pk: int):
             error = " ".join(exc.messages)
     if request.htmx:
         context = {
-            "product": selectors.product_get(product_id=pk),
+            "product": product_get(product_id=pk),
             "can_set_stock": True,
             "stock_error": error,
         }
@@ -71,7 +81,7 @@ def product_stock(request, pk: int):
 
 
 @require_POST
-def product_bulk_stock(request):
+def product_bulk_stock(request: HtmxHttpRequest) -> HttpResponse:
     """Stock out (or restore) the selected products or every product matching a search.
 
     The first POST shows how many products it would change; only the confirmed POST writes.
@@ -87,7 +97,7 @@ def product_bulk_stock(request):
         count = len(chosen["product_ids"])
     else:
         chosen = {"search": search}
-        count = selectors.product_search(**search).count()
+        count = product_search_query(**search).count()
     if not data["confirm"]:
         context = {"form": form, "count": count, "data": data}
         return render(request, "products/bulk_confirm.html", context)
@@ -118,12 +128,12 @@ def _search_query(search: dict) -> str:
 
 
 @require_GET
-def product_detail(request, pk: int):
+def product_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     product = get_product_for(request.user, pk)
     context = {
         "product": product,
-        "batches": selectors.sync_batch_for_key(key=product.gtin, kind=SyncKind.PRODUCT),
-        "events": selectors.audit_event_for(object_kind=SyncKind.PRODUCT, object_id=product.pk),
+        "batches": sync_batch_for_key(key=product.gtin, kind=SyncKind.PRODUCT),
+        "events": audit_event_for(object_kind=SyncKind.PRODUCT, object_id=product.pk),
         "can_set_stock": request.user.has_perm("syncs.set_product_stock"),
         "can_check": request.user.has_perm("syncs.check_product_live"),
         "can_delete": request.user.has_perm("syncs.request_product_deletion"),
@@ -133,16 +143,16 @@ def product_detail(request, pk: int):
 
 
 @require_GET
-def product_live(request, pk: int):
+def product_live(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Ask CitrusAd now what it holds for this product, beside the local record."""
     product = get_product_for(request.user, pk, "syncs.check_product_live")
-    comparison = selectors.product_live_comparison(product=product)
+    comparison = product_live_check(product=product)
     context = {"product": product, "live": comparison}
     return render_page(request, "products/live.html", context, partial="live")
 
 
 @require_http_methods(["GET", "POST"])
-def product_delete_view(request, pk: int):
+def product_delete_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Confirm, then ask CitrusAd to delete the product (permanent for advertisers)."""
     product = get_product_for(request.user, pk, "syncs.request_product_deletion")
     form = ConfirmForm(request.POST if request.method == "POST" else None)

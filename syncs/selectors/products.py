@@ -1,0 +1,134 @@
+"""Products: the search box (scanned GTIN, GTIN prefix or name words), pages and one product."""
+
+import re
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import BigIntegerField, ExpressionWrapper, F, QuerySet
+from psycopg.errors import QueryCanceled
+
+from syncs.models import DestinationName, Product, SyncKind, SyncState, SyncStatus
+from syncs.selectors.pagination import PAGE_SIZE, keyset_page
+from syncs.selectors.sync_states import WAITING_STATUSES
+
+_WORD = re.compile(r"\w+")
+
+
+def _name_words_filter(qs: QuerySet[Product], q: str) -> QuerySet[Product]:
+    """Every word must start a word of the name ("choc" finds "Dark chocolate").
+
+    PostgreSQL answers it from the name's full-text GIN index (migration 0005): a prefix
+    tsquery intersects posting lists, where substring matching would read most of the table
+    for common words. SQLite, for the demo, matches substrings.
+    """
+    words = _WORD.findall(q.lower())[:8]
+    if not words:
+        return qs.none()
+    if connection.vendor == "postgresql":
+        tsquery = " & ".join(f"{word}:*" for word in words)
+        # The expression is the index's, verbatim; the words are a parameter.
+        return qs.extra(  # noqa: S610
+            where=["to_tsvector('simple', syncs_product.name) @@ to_tsquery('simple', %s)"],
+            params=[tsquery],
+        )
+    for word in words:
+        qs = qs.filter(name__icontains=word)
+    return qs
+
+
+def product_search(
+    *, q: str = "", catalog_id: int | None = None, stock: str = "", sync: str = ""
+) -> QuerySet[Product]:
+    """Products matching a GTIN, a GTIN prefix or name words, and the filters.
+
+    A scanned GTIN that exists is an exact search: the page and "all matching this search" then
+    mean the same products. Otherwise digits are a GTIN prefix (the gtin index answers both,
+    with varchar_pattern_ops on PostgreSQL), and words must each start a word of the name.
+    """
+    qs = Product.objects.all()
+    q = q.strip()
+    if q and " " not in q and Product.objects.filter(gtin=q).exists():
+        qs = qs.filter(gtin=q)  # also product codes that are not digits ("SKU-123")
+    elif q.isdigit():
+        qs = qs.filter(gtin__startswith=q)
+    elif q:
+        qs = _name_words_filter(qs, q)
+    if catalog_id:
+        qs = qs.filter(catalog_id=catalog_id)
+    if stock == "out":
+        qs = qs.filter(inventory=0)
+    elif stock == "in":
+        qs = qs.filter(inventory__gt=0)
+    if sync:
+        statuses = list(WAITING_STATUSES) if sync == SyncStatus.PENDING else [sync]
+        # An IN over the few rows in that state, which the planner can start from.
+        qs = qs.filter(
+            pk__in=SyncState.objects.filter(
+                destination=DestinationName.CITRUSAD, kind=SyncKind.PRODUCT, status__in=statuses
+            ).values("object_id")
+        )
+    return qs
+
+
+def product_search_page(
+    *, after_id: int | None = None, limit: int = PAGE_SIZE, **search
+) -> tuple[list[Product], int | None]:
+    """One page of `product_search` by id, with sync states; returns (page, next after_id)."""
+    narrow = bool(search.get("q", "").strip())
+    page, next_id = keyset_page(
+        product_search(**search).select_related("catalog"),
+        cursor=after_id,
+        limit=limit,
+        fetch=lambda qs, n: _first_by_id(qs, n, narrow=narrow),
+    )
+    return product_attach_states(products=page), next_id
+
+
+# How long the "walk the ids in order" plan may take before the search asks the indexes instead.
+FAST_PLAN_MS = 15
+
+
+def _first_by_id(qs: QuerySet[Product], n: int, *, narrow: bool) -> list[Product]:
+    """The first `n` rows by id, with a plan that suits how many rows match.
+
+    PostgreSQL walks the primary key and filters, which is quick when many rows match and slow
+    when few or none do: it cannot tell from word statistics. So the walk gets FAST_PLAN_MS;
+    past that, the words are rare, and ordering by `id + 0` makes it collect the matches from
+    the name and sync indexes first and sort those. Both plans give the same rows.
+    """
+    if connection.vendor != "postgresql" or not narrow:
+        return list(qs.order_by("id")[:n])
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL statement_timeout = {int(FAST_PLAN_MS)}")
+            page = list(qs.order_by("id")[:n])
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = DEFAULT")
+            return page
+    except OperationalError as exc:
+        if not isinstance(exc.__cause__, QueryCanceled):
+            raise
+    return list(qs.order_by(ExpressionWrapper(F("id") + 0, output_field=BigIntegerField()))[:n])
+
+
+def product_attach_states(*, products: list[Product]) -> list[Product]:
+    """Set `sync_state` (the CitrusAd SyncState or None) on each product, in one query."""
+    states = {
+        s.object_id: s
+        for s in SyncState.objects.filter(
+            destination=DestinationName.CITRUSAD,
+            kind=SyncKind.PRODUCT,
+            object_id__in=[p.pk for p in products],
+        )
+    }
+    for product in products:
+        product.sync_state = states.get(product.pk)
+    return products
+
+
+def product_get(*, product_id: int) -> Product | None:
+    """One product with its catalog and `sync_state` attached (two queries)."""
+    product = Product.objects.select_related("catalog").filter(pk=product_id).first()
+    if product is not None:
+        product_attach_states(products=[product])
+    return product

@@ -1,0 +1,112 @@
+"""The sync history: every HTTP attempt (SyncBatch), filtered, per hour, per carried key."""
+
+import datetime
+import json
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Avg, Count, Max, Q, Sum
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from syncs.models import SyncBatch, SyncState
+from syncs.selectors.pagination import PAGE_SIZE, keyset_page
+from syncs.selectors.sync_states import FailedRow, failed_rows
+
+
+@dataclass(frozen=True)
+class HourBucket:
+    hour: datetime.datetime
+    pushes: int
+    items: int
+
+
+def sync_batch_hourly(*, hours: int = 24, now: datetime.datetime | None = None) -> list[HourBucket]:
+    """Pushes and items per hour for the last `hours` hours, oldest first, empty hours as zero."""
+    now = now or timezone.now()
+    end = now.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
+    start = end - datetime.timedelta(hours=hours)
+    rows = (
+        SyncBatch.objects.filter(created_at__gte=start)
+        .annotate(hour=TruncHour("created_at", tzinfo=datetime.UTC))
+        .values("hour")
+        .annotate(pushes=Count("*"), items=Sum("item_count"))
+        .order_by()
+    )
+    by_hour = {row["hour"]: row for row in rows}
+    buckets = []
+    for i in range(hours):
+        hour = start + datetime.timedelta(hours=i)
+        row = by_hour.get(hour)
+        buckets.append(
+            HourBucket(
+                hour=hour,
+                pushes=row["pushes"] if row else 0,
+                items=(row["items"] or 0) if row else 0,
+            )
+        )
+    return buckets
+
+
+def _key_filter(key: str) -> Q:
+    # PostgreSQL answers `keys @> '["X"]'` from the GIN index of migration 0005; SQLite has no
+    # JSON containment, so it matches the quoted key in the stored JSON text instead.
+    if connection.vendor == "postgresql":
+        return Q(keys__contains=[key])
+    return Q(keys__icontains=json.dumps(key))
+
+
+def sync_batch_list(
+    *,
+    destination: str = "",
+    kind: str = "",
+    outcome: str = "",
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+    key: str = "",
+    before_id: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> tuple[list[SyncBatch], int | None]:
+    """Batches newest first; returns the page and the id to pass as `before_id` for the next."""
+    given = {
+        "destination": destination,
+        "kind": kind,
+        "outcome": outcome,
+        "created_at__gte": since,
+        "created_at__lt": until,
+    }
+    qs = SyncBatch.objects.defer("request_body", "response_body", "keys").filter(
+        **{name: value for name, value in given.items() if value}
+    )
+    if key:
+        qs = qs.filter(_key_filter(key))
+    return keyset_page(qs, cursor=before_id, limit=limit, newest_first=True)
+
+
+def sync_batch_get(*, batch_id: int) -> SyncBatch | None:
+    return SyncBatch.objects.select_related("parent").filter(pk=batch_id).first()
+
+
+def sync_batch_rows(*, batch: SyncBatch) -> list[FailedRow]:
+    """The rows whose latest push was this batch, with their current state."""
+    return failed_rows(list(SyncState.objects.filter(last_batch=batch).order_by("object_id")[:500]))
+
+
+def sync_batch_for_key(*, key: str, kind: str, limit: int = 20) -> list[SyncBatch]:
+    """The latest batches that carried one GTIN / customer id / order id."""
+    return list(
+        SyncBatch.objects.filter(_key_filter(key), kind=kind)
+        .defer("request_body", "response_body", "keys")
+        .order_by("-id")[:limit]
+    )
+
+
+def sync_batch_recent_stats(*, minutes: int = 60) -> list[dict]:
+    """Per destination, kind and outcome over the last `minutes`: count, mean and max latency."""
+    since = timezone.now() - datetime.timedelta(minutes=minutes)
+    return list(
+        SyncBatch.objects.filter(created_at__gte=since)
+        .values("destination", "kind", "outcome")
+        .annotate(n=Count("id"), mean_ms=Avg("duration_ms"), max_ms=Max("duration_ms"))
+        .order_by("destination", "kind", "outcome")
+    )
