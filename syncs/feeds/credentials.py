@@ -84,3 +84,15 @@ def redact(text: str, secrets: list[str]) -> str:
     for secret in sorted((s for s in secrets if s and len(s) >= 3), key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
+
+
+def credential_summary(*, encrypted: str, from_env: dict[str, str]) -> list[tuple[str, str]]:
+    """[(field, "stored encrypted" | "from $VAR")] for the pages; never a value."""
+    shown = [(field, f"from ${variable}") for field, variable in sorted(from_env.items())]
+    if encrypted:
+        try:
+            stored = sorted(credentials_decrypt(encrypted))
+        except CredentialsError:
+            return [*shown, ("stored", "cannot be decrypted with FEED_CREDENTIALS_KEY")]
+        shown += [(field, "stored encrypted") for field in stored]
+    return shown

@@ -67,8 +67,10 @@ class Feed(models.Model):
         return self.name
 
     @property
-    def has_credentials(self) -> bool:
-        return bool(self.credentials_encrypted or self.credentials_env)
+    def schedule_text(self) -> str:
+        from syncs.feeds.timing import schedule_describe
+
+        return schedule_describe(every_seconds=self.every_seconds, cron=self.cron)
 
 
 class FeedRunStatus(models.TextChoices):
