@@ -18,6 +18,8 @@ TASK_ROUTES = {
     # Starting feeds is quick and must not wait behind a bulk push; a feed's own run fetches a
     # file (queue given when it is sent: `sync` on schedule, `priority` for "Run now").
     "syncs.feed_tasks.feeds_tick": {"queue": "priority"},
+    # Alerts must go out while a bulk sync keeps every `sync` worker busy.
+    "syncs.alert_tasks.alerts_evaluate": {"queue": "priority"},
 }
 
 BEAT_SCHEDULE = {
@@ -39,4 +41,7 @@ BEAT_SCHEDULE = {
     # Feeds: start the due ones, and retry a run whose worker died (its lease ran out). A
     # feed's own schedule (every N or cron) is on the Feed; this only looks for due ones.
     "feeds-tick": {"task": "syncs.feed_tasks.feeds_tick", "schedule": 30.0},
+    # Alerts: open, resolve and remind incidents and send their messages. A minute bounds how
+    # late a person hears; the thresholds themselves are minutes long.
+    "alerts-evaluate": {"task": "syncs.alert_tasks.alerts_evaluate", "schedule": 60.0},
 }

@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from syncs.views import (
+    alerts,
     audit,
     catalogs,
     customers,
@@ -69,6 +70,9 @@ urlpatterns = [
     path("imports/<id:pk>/run/", imports.import_run, name="import_run"),
     path("imports/<id:pk>/cancel/", imports.import_cancel, name="import_cancel"),
     path("imports/<id:pk>/errors.csv", imports.import_errors_csv, name="import_errors_csv"),
+    path("alerts/", alerts.alert_list, name="alert_list"),
+    path("alerts/<id:pk>/acknowledge/", alerts.alert_acknowledge, name="alert_acknowledge"),
+    path("alerts/test/", alerts.alert_channels_test, name="alert_channels_test"),
     path("feeds/", feeds.feed_list_view, name="feed_list"),
     path("feeds/<id:pk>/", feeds.feed_detail, name="feed_detail"),
     path("feeds/<id:pk>/edit/", feeds.feed_edit, name="feed_edit"),

@@ -4,7 +4,12 @@ import pytest
 
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.worker_fixtures", "tests.file_servers"]
+pytest_plugins = [
+    "tests.sandbox_fixtures",
+    "tests.worker_fixtures",
+    "tests.file_servers",
+    "tests.alert_receivers",
+]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

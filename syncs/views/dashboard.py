@@ -5,6 +5,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from syncs.models import DestinationName
+from syncs.selectors.alerts import incidents_live
 from syncs.selectors.sync_batches import sync_batch_hourly
 from syncs.selectors.sync_states import sync_overview, sync_state_recent_failures
 from syncs.services.sync import destination_resume as destination_resume_service
@@ -19,6 +20,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "hourly": sync_batch_hourly(hours=24),
         "failures": sync_state_recent_failures(limit=10),
         "sandbox_in_use": settings.SANDBOX_IN_USE,
+        "alerts": incidents_live(),
     }
     return render_page(request, "syncs/dashboard.html", context, partial="dashboard")
 
