@@ -1,6 +1,7 @@
 """Forms parse every query string and POST body: a bad value becomes a message, never a 500."""
 
 import datetime
+import re
 
 from django import forms
 from django.utils import timezone
@@ -16,6 +17,26 @@ from syncs.models import (
 
 _ANY = [("", "Any")]
 MAX_ID = 2**63 - 1  # PostgreSQL bigint: a larger id would be a database error, not a message
+# ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+_ROW_ID = re.compile(r"[0-9]{1,18}")
+
+
+def parse_row_id(value: object) -> int | None:
+    """A database id from a query string or form value, or None when it is not one."""
+    text = str(value)
+    return int(text) if _ROW_ID.fullmatch(text) and int(text) > 0 else None
+
+
+class DayField(forms.DateField):
+    """A calendar day that a day can be added to and every time zone can hold."""
+
+    widget = forms.DateInput(attrs={"type": "date"})
+    earliest, latest = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not self.earliest <= value <= self.latest:
+            raise forms.ValidationError("Choose a date between the years 1900 and 9998.")
 
 
 def _keyset_field() -> forms.IntegerField:
@@ -28,12 +49,8 @@ class BatchFilterForm(forms.Form):
     destination = forms.ChoiceField(choices=_ANY + DestinationName.choices, required=False)
     kind = forms.ChoiceField(choices=_ANY + SyncKind.choices, required=False)
     outcome = forms.ChoiceField(choices=_ANY + BatchOutcome.choices, required=False)
-    since = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label="To (inclusive)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = DayField(label="From", required=False)
+    until = DayField(label="To (inclusive)", required=False)
     key = forms.CharField(
         label="Carried GTIN / customer id / order id", max_length=100, required=False
     )
@@ -125,9 +142,7 @@ class BulkStockForm(ProductSearchForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Any id is acceptable here; the service reads only the rows that exist.
-        self.fields["product_ids"].valid_value = lambda value: (
-            str(value).isdigit() and int(value) <= MAX_ID
-        )
+        self.fields["product_ids"].valid_value = lambda value: parse_row_id(value) is not None
 
     def clean(self):
         data = super().clean()

@@ -178,7 +178,8 @@ def parse_gtin(column: str, value: str) -> str:
     # CitrusAd takes any product code (a SKU too); only GTIN-shaped codes carry a check digit.
     # The quick sum clears the million good ones; python-stdnum has the last word on the rest.
     if (
-        value.isdigit()
+        value.isascii()  # "²".isdigit() is true, and int("²") fails
+        and value.isdigit()
         and len(value) in _GTIN_CHECKED_LENGTHS
         and not _check_digit_ok(value)
         and not ean.is_valid(value)

@@ -523,7 +523,7 @@ class SandboxApp:
             return Reply(200, {"status": "ok"})
         if (method, name) == ("GET", "requests"):
             since = query.get("since", "0") or "0"
-            if not since.isdigit():
+            if not (since.isascii() and since.isdigit()):
                 return Reply(400, {"message": "since must be a request index (a whole number)."})
             since = int(since)
             bodies = query.get("bodies", "1") not in ("0", "false")

@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from syncs.forms import ImportUploadForm
+from syncs.forms import ImportUploadForm, parse_row_id
 from syncs.models import ImportJob, ImportStatus
 from syncs.selectors.imports import import_job_follow_up, import_job_get, import_job_list
 from syncs.services.imports import (
@@ -54,8 +54,7 @@ def import_list(request: HtmxHttpRequest) -> HttpResponse:
                 return redirect("import_detail", pk=job.pk)
     else:
         form = ImportUploadForm(initial={"dry_run": True})
-    before = request.GET.get("before", "")
-    before_id = int(before) if before.isdigit() and len(before) <= 18 else None
+    before_id = parse_row_id(request.GET.get("before", ""))
     jobs, next_id = import_job_list(before_id=before_id)
     context = {
         "form": form,

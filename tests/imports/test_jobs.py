@@ -38,6 +38,9 @@ def test_the_command_prints_errors_and_fails(tmp_path):
 def test_the_command_refuses_an_unknown_catalog(tmp_path):
     with pytest.raises(CommandError, match="No catalog has the id 'nope'"):
         call_command("import_csv", "products", str(write_csv(tmp_path, GOOD)), "--catalog", "nope")
+    for odd in ("²", "99999999999999999999"):
+        with pytest.raises(CommandError, match="No catalog has the id"):
+            call_command("import_csv", "products", str(write_csv(tmp_path, GOOD)), "--catalog", odd)
 
 
 # The import's own writes start push drains with send_task, which eager mode leaves alone.

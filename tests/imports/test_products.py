@@ -57,6 +57,13 @@ def test_a_first_import_creates_products_registers_the_catalog_and_queues_them(t
     assert job.progress_done == job.file_size and job.progress_percent == 100
 
 
+def test_a_code_of_superscript_digits_is_a_product_code_not_a_crash(tmp_path):
+    """A superscript two is a digit to str.isdigit() but not to int(): check digits are 0-9."""
+    job = run_import(tmp_path, "products", HEADER + "cat-A," + "²" * 13 + ",,1,,,,,,,\n")
+    assert job.status == "succeeded", job.message
+    assert Product.objects.get().gtin == "²" * 13
+
+
 def test_reimporting_the_same_file_changes_nothing_and_queues_nothing(tmp_path):
     run_import(tmp_path, "products", GOOD)
     SyncState.objects.update(status="confirmed", confirmed_version=1)

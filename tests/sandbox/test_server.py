@@ -419,6 +419,7 @@ def test_control_endpoints_over_http(sandbox):
     assert requests.get(control + "/config", timeout=5).json()["reject_gtins"] == []
     assert requests.get(control + "/nothing", timeout=5).status_code == 404
     assert requests.get(control + "/requests?since=x", timeout=5).status_code == 400
+    assert requests.get(control + "/requests?since=²", timeout=5).status_code == 400
 
 
 def test_received_in_python(sandbox):

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from syncs.forms import parse_row_id
 from syncs.models import Catalog, ImportEncoding, ImportKind, ImportStatus
 from syncs.services.imports import import_job_create, import_job_run
 
@@ -42,8 +43,8 @@ class Command(BaseCommand):
         chosen = None
         if catalog:
             chosen = Catalog.objects.filter(citrusad_id=catalog).first()
-            if chosen is None and catalog.isdigit():
-                chosen = Catalog.objects.filter(pk=int(catalog)).first()
+            if chosen is None and parse_row_id(catalog) is not None:
+                chosen = Catalog.objects.filter(pk=parse_row_id(catalog)).first()
             if chosen is None:
                 raise CommandError(f"No catalog has the id {catalog!r}.")
         try:
