@@ -41,13 +41,14 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from syncs.destinations import destination_client  # noqa: E402
 from syncs.models import Catalog, Product, SyncBatch, SyncState  # noqa: E402
-from syncs.remotes import NotFoundError, remote_client  # noqa: E402
+from syncs.remotes import NotFoundError  # noqa: E402
 from syncs.remotes.payloads import catalog_product_payload  # noqa: E402
 from syncs.sandbox.config import DEFAULT_API_KEY, DEFAULT_TEAM_ID  # noqa: E402
-from syncs.services.changes import sync_state_mark_changed  # noqa: E402
 from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC  # noqa: E402
 from syncs.services.products import product_set_stock  # noqa: E402
+from syncs.services.sync_state import sync_state_mark_changed  # noqa: E402
 
 CATALOG_ID = "bench-catalog-0001"
 BATCH = 100
@@ -113,7 +114,9 @@ class Sandbox:
         for name, value in self.env().items():
             setattr(settings, name, value)
         try:
-            result = remote_client("citrusad").get_catalog_product(catalog_id=CATALOG_ID, gtin=gtin)
+            result = destination_client("citrusad").get_catalog_product(
+                catalog_id=CATALOG_ID, gtin=gtin
+            )
         except NotFoundError:
             return None
         return result.items[0].get("inventory")

@@ -13,9 +13,11 @@ def reference_data_ensure(*, apps=global_apps, **kwargs) -> None:
     from syncs.roles import roles_ensure
 
     roles_ensure(apps)
+    from syncs.destinations import destinations_all
+
     destination_model = apps.get_model("syncs", "Destination")
-    for name in ("citrusad", "custobar"):
-        destination_model.objects.get_or_create(name=name)
+    for destination in destinations_all():
+        destination_model.objects.get_or_create(name=destination.name)
 
 
 class SyncsConfig(AppConfig):

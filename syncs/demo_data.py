@@ -16,7 +16,7 @@ from stdnum import ean
 
 from syncs.models import Catalog, Customer, Order, OrderItem, Product, SyncKind
 from syncs.roles import ADMIN, MERCHANDISER, SUPPORT
-from syncs.services.changes import sync_state_mark_changed
+from syncs.services.sync_state import sync_state_mark_changed
 
 DEMO_USERS = (
     (MERCHANDISER, "merchandiser", "citrus-merch-2026"),

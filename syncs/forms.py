@@ -6,10 +6,10 @@ import re
 from django import forms
 from django.utils import timezone
 
+from syncs.destinations import destination_choices
 from syncs.models import (
     BatchOutcome,
     Catalog,
-    DestinationName,
     ImportEncoding,
     ImportKind,
     SyncKind,
@@ -46,7 +46,7 @@ def _keyset_field() -> forms.IntegerField:
 
 
 class BatchFilterForm(forms.Form):
-    destination = forms.ChoiceField(choices=_ANY + DestinationName.choices, required=False)
+    destination = forms.ChoiceField(choices=lambda: _ANY + destination_choices(), required=False)
     kind = forms.ChoiceField(choices=_ANY + SyncKind.choices, required=False)
     outcome = forms.ChoiceField(choices=_ANY + BatchOutcome.choices, required=False)
     since = DayField(label="From", required=False)
@@ -158,7 +158,7 @@ class ConfirmForm(forms.Form):
 
 
 class RetryForm(forms.Form):
-    destination = forms.ChoiceField(choices=DestinationName.choices)
+    destination = forms.ChoiceField(choices=destination_choices)
     kind = forms.ChoiceField(choices=SyncKind.choices)
     object_id = forms.IntegerField(min_value=1, max_value=MAX_ID)
 

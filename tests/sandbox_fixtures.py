@@ -11,7 +11,7 @@ drive it over HTTP under `/_sandbox/` (see "The sandbox" in the README).
 
 import pytest
 
-from syncs.remotes import remote_clients_reset
+from syncs.destinations import destination_clients_reset
 from syncs.sandbox import SandboxConfig, SandboxServer
 
 
@@ -31,7 +31,7 @@ def sandbox(sandbox_server, settings):
             settings.SANDBOX_IN_USE = True
         else:
             setattr(settings, name, value)
-    remote_clients_reset()
+    destination_clients_reset()
     yield sandbox_server
-    remote_clients_reset()
+    destination_clients_reset()
     sandbox_server.reset()

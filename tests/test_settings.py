@@ -88,10 +88,14 @@ def test_production_settings_pass_check_deploy_without_warnings():
 
 
 def test_destinations_are_off_until_configured(settings):
-    from syncs.selectors.destinations import destination_is_configured
+    from syncs.destinations import destination_get
+
+    def destination_is_configured(*, destination: str) -> bool:
+        return destination_get(destination).configured
 
     settings.CITRUSAD_BASE_URL = ""
     settings.CITRUSAD_API_KEY = "key"
+    settings.CITRUSAD_TEAM_ID = "team"  # required too (see tests/destinations/test_registry.py)
     assert not destination_is_configured(destination="citrusad")
     settings.CITRUSAD_BASE_URL = "http://127.0.0.1:8700"
     assert destination_is_configured(destination="citrusad")

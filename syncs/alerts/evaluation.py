@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from syncs.alerts import delivery, incidents
+from syncs.destinations import destination_label
 from syncs.models import (
-    DestinationName,
     FeedRunStatus,
     ImportJob,
     ImportStatus,
@@ -76,7 +76,7 @@ class AlertEvaluation:
             self.found(
                 IncidentKind.DESTINATION_PAUSED,
                 destination.name,
-                f"{destination.get_name_display()} is paused: it refused our credentials",
+                f"{destination.label} is paused: it refused our credentials",
                 f"{destination.paused_reason} Nothing is sent to it until an admin fixes the "
                 "credentials and presses Resume on the dashboard.".strip(),
             )
@@ -86,7 +86,7 @@ class AlertEvaluation:
         since = self.now - timedelta(minutes=minutes)
         for destination, count in reads.failed_rows_since(since=since).items():
             if count > settings.ALERT_FAILED_ROWS:
-                label = DestinationName(destination).label
+                label = destination_label(destination)
                 self.found(
                     IncidentKind.ROWS_FAILED,
                     destination,
@@ -101,7 +101,7 @@ class AlertEvaluation:
         for destination, oldest in reads.oldest_waiting_change().items():
             if destination in paused or self.now - oldest <= limit:
                 continue
-            label = DestinationName(destination).label
+            label = destination_label(destination)
             self.found(
                 IncidentKind.SYNC_LAG,
                 destination,

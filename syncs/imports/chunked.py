@@ -13,7 +13,8 @@ from syncs.imports import rows as R
 from syncs.imports.base import CHUNK_ROWS, Counts, KindImport, Plan, safeguard_entry
 from syncs.imports.reading import Record
 from syncs.models import Catalog, Customer, Priority, Product, SyncKind
-from syncs.services.changes import sync_state_mark_changed
+from syncs.models.product import restore_inventory_after
+from syncs.services.sync_state import sync_state_mark_changed
 
 
 class ChunkedImport(KindImport):
@@ -220,8 +221,10 @@ class ProductChunkedImport(ChunkedImport):
             product.restore_inventory = stored["restore_inventory"]
             for name in self.fields:
                 setattr(product, name, diff.get(name, stored[name]))
-            if "inventory" in diff and diff["inventory"] > 0:
-                product.restore_inventory = None
+            if "inventory" in diff:
+                product.restore_inventory = restore_inventory_after(
+                    inventory=diff["inventory"], restore_inventory=product.restore_inventory
+                )
             products.append(product)
         fields = [*self.fields, "restore_inventory", "version", "updated_at"]
         Product.objects.bulk_update(products, fields, batch_size=500)

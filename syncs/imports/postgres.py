@@ -25,13 +25,12 @@ from syncs.models import (
     Customer,
     Order,
     OrderItem,
-    Priority,
     Product,
     SyncKind,
     SyncState,
 )
-from syncs.services.changes import KIND_DESTINATIONS
-from syncs.services.dispatch import drain_enqueue_after_commit
+from syncs.models.product import restore_inventory_after_sql
+from syncs.services.sync_state import sync_state_mark_pending_cte
 
 _PRODUCT_STAGE = {
     "line": "bigint NOT NULL",
@@ -75,29 +74,6 @@ def json_list(items: list[str]) -> str:
 # The SQL below is built from our own table and column names only; every value is a parameter
 # or goes through COPY. Hence the S608 exemptions.
 
-# The same upsert as syncs.services.changes._UPSERT, set-based over the CTE `up` (id, version)
-# and once per destination of the kind. Parameters: destinations, kind, priority, now.
-_MARK_PENDING = f"""
-    marked AS (
-        INSERT INTO {SyncState._meta.db_table} AS st (destination, kind, object_id,
-            wanted_version, confirmed_version, status, priority, changed_at, attempts, last_error)
-        SELECT d.destination, %(kind)s, up.id, up.version, 0, 'pending', %(priority)s, %(now)s,
-               0, ''
-        FROM up CROSS JOIN unnest(%(destinations)s::text[]) AS d(destination)
-        ON CONFLICT (destination, kind, object_id) DO UPDATE SET
-            wanted_version = EXCLUDED.wanted_version,
-            status = CASE WHEN st.status = 'in_flight' THEN 'in_flight' ELSE 'pending' END,
-            priority = CASE WHEN EXCLUDED.priority < st.priority
-                            THEN EXCLUDED.priority ELSE st.priority END,
-            changed_at = EXCLUDED.changed_at,
-            attempts = 0,
-            next_attempt_at = NULL,
-            first_failure_at = NULL,
-            last_error = ''
-        WHERE st.wanted_version < EXCLUDED.wanted_version
-        RETURNING 1
-    )"""  # noqa: S608
-
 
 # Rows written by one import above which the tables are analyzed straight after it.
 STATISTICS_REFRESH_ROWS = 10_000
@@ -115,7 +91,7 @@ class CopyImport(KindImport):
 
     Each kind gives its staging columns, the columns that identify a row (duplicates within the
     file are found in SQL), and one statement that writes the changed rows into a CTE `up`
-    (id, version, inserted) which `_MARK_PENDING` makes pending.
+    (id, version, inserted) which `sync_state_mark_pending_cte` makes pending.
     """
 
     sync_kind: str
@@ -186,26 +162,16 @@ class CopyImport(KindImport):
 
     def write_and_mark(self, upsert: str, params: dict) -> Counts:
         """Run `WITH <upsert>, marked …`; queue a drain after commit when any row became pending."""
-        now = timezone.now()
-        sql = f"""WITH {upsert}, {_MARK_PENDING}
+        mark = sync_state_mark_pending_cte(kind=self.sync_kind, source="up")
+        sql = f"""WITH {upsert}, {mark.sql}
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
                    (SELECT count(*) FROM marked)
             FROM up"""  # noqa: S608
-        destinations = KIND_DESTINATIONS[self.sync_kind]
         with connection.cursor() as cursor:
-            cursor.execute(
-                sql,
-                {
-                    **params,
-                    "now": now,
-                    "destinations": [str(d) for d in destinations],
-                    "kind": str(self.sync_kind),
-                    "priority": int(Priority.BULK),
-                },
-            )
+            cursor.execute(sql, {**params, **mark.params, "now": timezone.now()})
             created, updated, marked = cursor.fetchone()
         if marked:
-            drain_enqueue_after_commit(destinations=destinations, kind=self.sync_kind, manual=False)
+            mark.enqueue_after_commit()
         return Counts(created=created, updated=updated, unchanged=self.staged - created - updated)
 
     def statistics_refresh(self, counts: Counts) -> None:
@@ -342,10 +308,10 @@ class ProductCopyImport(CopyImport):
         updates = [f"{name} = EXCLUDED.{name}" for name in self.fields]
         if "inventory" in self.fields:
             # A restock from the file ends a stock-out; a zero keeps what a restore would put back.
-            updates.append(
-                "restore_inventory = CASE WHEN EXCLUDED.inventory > 0 THEN NULL "
-                "ELSE t.restore_inventory END"
+            restock = restore_inventory_after_sql(
+                inventory="EXCLUDED.inventory", restore_inventory="t.restore_inventory"
             )
+            updates.append(f"restore_inventory = {restock}")
         updates += ["version = t.version + 1", "updated_at = EXCLUDED.updated_at"]
         upsert = f"""up AS (
                 INSERT INTO {Product._meta.db_table} AS t ({insert_columns}, deletion_state,

@@ -12,6 +12,18 @@ GTIN_MAX_LENGTH = 50  # CitrusAd: gtin and sellerId are at most 50 characters
 IMAGE_URL_MAX_LENGTH = 750 - len("imageurl:")
 
 
+def restore_inventory_after(*, inventory: int, restore_inventory: int | None) -> int | None:
+    """A restock ends a stock-out: once inventory is above zero there is nothing to restore;
+    a zero keeps what a restore would put back. Every write path applies this rule, here or
+    in its SQL form below."""
+    return None if inventory > 0 else restore_inventory
+
+
+def restore_inventory_after_sql(*, inventory: str, restore_inventory: str) -> str:
+    """`restore_inventory_after` for set-based writes, over two column expressions."""
+    return f"CASE WHEN {inventory} > 0 THEN NULL ELSE {restore_inventory} END"
+
+
 class DeletionState(models.TextChoices):
     ACTIVE = "", "Active"
     REQUESTED = "requested", "Deletion requested"

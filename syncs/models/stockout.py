@@ -23,6 +23,9 @@ class StockoutCheck(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # The id of the last product asked: a check that ran out of time (or whose worker died)
+    # goes on from here.
+    cursor = models.PositiveBigIntegerField(default=0)
     products = models.PositiveIntegerField(default=0, help_text="Stocked-out products to check.")
     checked = models.PositiveIntegerField(default=0)
     dark = models.PositiveIntegerField(default=0)

@@ -1,16 +1,19 @@
 """What the sync engine knows: per destination, per (row, destination), and per HTTP attempt.
 
 Level-triggered: a row's `version` is the state we want remote; its SyncState says which
-version the remote has confirmed. See DESIGN.md, "Data flow" and "Invariants".
+version the remote has confirmed. See docs/ARCHITECTURE.md, "Data flow" and "Invariants".
+Destination names come from the registry (`syncs/destinations/`), not from choices here: an
+admin adds webhook endpoints at run time (`webhook:<id>`).
 """
 
 from django.db import models
 from django.db.models import F, Q
 
 
-class DestinationName(models.TextChoices):
-    CITRUSAD = "citrusad", "CitrusAd"
-    CUSTOBAR = "custobar", "Custobar"
+def _destination_label(name: str) -> str:
+    from syncs.destinations import destination_label
+
+    return destination_label(name)
 
 
 class SyncKind(models.TextChoices):
@@ -34,9 +37,10 @@ class Priority(models.IntegerChoices):
 
 
 class Destination(models.Model):
-    """Per-destination switch: paused when the remote rejects our credentials (401/403)."""
+    """Per-destination switch: paused when the remote rejects our credentials (401/403), or a
+    webhook endpoint answers 410 Gone."""
 
-    name = models.CharField(max_length=20, choices=DestinationName.choices, primary_key=True)
+    name = models.CharField(max_length=20, primary_key=True)
     paused = models.BooleanField(default=False)
     paused_reason = models.TextField(blank=True, default="")
     paused_at = models.DateTimeField(null=True, blank=True)
@@ -46,7 +50,11 @@ class Destination(models.Model):
         permissions = [("resume_destination", "Can resume a paused destination")]
 
     def __str__(self) -> str:
-        return self.get_name_display()
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return _destination_label(self.name)
 
 
 class SyncState(models.Model):
@@ -57,7 +65,7 @@ class SyncState(models.Model):
     push is in flight leaves the row pending for the next push (no lost update).
     """
 
-    destination = models.CharField(max_length=20, choices=DestinationName.choices)
+    destination = models.CharField(max_length=20)
     kind = models.CharField(max_length=20, choices=SyncKind.choices)
     object_id = models.BigIntegerField()
     wanted_version = models.PositiveBigIntegerField(default=1)
@@ -113,12 +121,17 @@ class SyncState(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id} → {self.destination}: {self.status}"
 
+    @property
+    def destination_label(self) -> str:
+        return _destination_label(self.destination)
+
 
 class BatchOutcome(models.TextChoices):
     OK = "ok", "Delivered"
     REJECTED = "rejected", "Rejected (400)"
     TRANSIENT = "transient", "Transient error"
     UNAUTHORISED = "unauthorised", "Credentials rejected"
+    GONE = "gone", "Endpoint gone (410)"
     NOT_FOUND = "not_found", "Not found"
     UNKNOWN = "unknown", "Outcome unknown"
     ERROR = "error", "Error"
@@ -128,14 +141,14 @@ class BatchTrigger(models.TextChoices):
     BULK = "bulk", "Bulk sync"
     MANUAL = "manual", "Manual action"
     RETRY = "retry", "Retry"
-    BISECT = "bisect", "Bisecting a rejected batch"
+    SPLIT = "split", "Splitting a rejected batch"
     CHECK = "check", "Live check"
 
 
 class SyncBatch(models.Model):
     """One HTTP attempt against a destination: the sync history."""
 
-    destination = models.CharField(max_length=20, choices=DestinationName.choices)
+    destination = models.CharField(max_length=20)
     kind = models.CharField(max_length=20, choices=SyncKind.choices)
     method = models.CharField(max_length=8, default="POST")
     endpoint = models.CharField(
@@ -169,3 +182,7 @@ class SyncBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.endpoint} ({self.item_count}) {self.outcome}"
+
+    @property
+    def destination_label(self) -> str:
+        return _destination_label(self.destination)

@@ -1,6 +1,6 @@
 """Wire payloads built from model rows, field by field as the platforms' docs show them.
 
-Reference: ../shared/reference/ (CitrusAd catalog products, customers, orders; Custobar customers).
+Each follows the platform's documented request (docs/ARCHITECTURE.md, "Platform facts").
 """
 
 from datetime import UTC, datetime
@@ -179,20 +179,9 @@ def _as_list(value) -> list:
     return [value] if isinstance(value, str) else list(value)
 
 
-# --- keys for the sync history ---
-
-
-def payload_key(kind: str, payload: dict) -> str:
-    """The key SyncBatch.keys records for an item: gtin, customer id/email/phone, order id, name."""
-    if kind == "product":
-        return str(payload.get("gtin", ""))
-    if kind == "catalog":
-        return str(payload.get("name", ""))
-    if kind == "order":
-        return str(payload.get("id", ""))
-    if kind == "customer":
-        for key in ("id", *CUSTOBAR_IDENTIFIERS):
-            if payload.get(key):
-                return str(payload[key])
-        return ""
-    raise ValueError(f"Unknown kind {kind!r}.")
+def custobar_customer_key(payload: dict) -> str:
+    """The key the sync history shows for a Custobar customer: its id, else email or phone."""
+    for key in ("id", *CUSTOBAR_IDENTIFIERS):
+        if payload.get(key):
+            return str(payload[key])
+    return ""

@@ -2,7 +2,8 @@
 
 from django.db.models import Count
 
-from syncs.models import Catalog, DestinationName, SyncKind
+from syncs.destinations.citrusad import NAME as CITRUSAD
+from syncs.models import Catalog, SyncKind
 from syncs.selectors.sync_states import sync_state_for
 
 
@@ -11,7 +12,7 @@ def catalog_list() -> list[Catalog]:
     catalogs = list(Catalog.objects.annotate(product_count=Count("products")).order_by("name"))
     states = sync_state_for(kind=SyncKind.CATALOG, object_ids=[c.pk for c in catalogs])
     for catalog in catalogs:
-        catalog.sync_state = states.get(catalog.pk, {}).get(DestinationName.CITRUSAD)
+        catalog.sync_state = states.get(catalog.pk, {}).get(CITRUSAD)
     return catalogs
 
 

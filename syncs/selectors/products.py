@@ -6,7 +6,8 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import BigIntegerField, ExpressionWrapper, F, QuerySet
 from psycopg.errors import QueryCanceled
 
-from syncs.models import DestinationName, Product, SyncKind, SyncState, SyncStatus
+from syncs.destinations.citrusad import NAME as CITRUSAD
+from syncs.models import Product, SyncKind, SyncState, SyncStatus
 from syncs.selectors.pagination import PAGE_SIZE, keyset_page
 from syncs.selectors.sync_states import WAITING_STATUSES
 
@@ -63,7 +64,7 @@ def product_search(
         # An IN over the few rows in that state, which the planner can start from.
         qs = qs.filter(
             pk__in=SyncState.objects.filter(
-                destination=DestinationName.CITRUSAD, kind=SyncKind.PRODUCT, status__in=statuses
+                destination=CITRUSAD, kind=SyncKind.PRODUCT, status__in=statuses
             ).values("object_id")
         )
     return qs
@@ -116,7 +117,7 @@ def product_attach_states(*, products: list[Product]) -> list[Product]:
     states = {
         s.object_id: s
         for s in SyncState.objects.filter(
-            destination=DestinationName.CITRUSAD,
+            destination=CITRUSAD,
             kind=SyncKind.PRODUCT,
             object_id__in=[p.pk for p in products],
         )

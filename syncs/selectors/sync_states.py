@@ -7,9 +7,8 @@ from django.core.cache import cache
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from syncs.models import Destination, DestinationName, SyncKind, SyncState, SyncStatus
-from syncs.selectors.destinations import destination_is_configured
-from syncs.services.changes import KIND_MODELS
+from syncs.destinations import KIND_MODELS, destinations_all
+from syncs.models import Destination, SyncKind, SyncState, SyncStatus
 
 # A pending row is one the remote does not have yet, whether or not a worker holds it right now.
 WAITING_STATUSES = (SyncStatus.PENDING, SyncStatus.IN_FLIGHT)
@@ -114,7 +113,8 @@ def sync_overview() -> list[DestinationOverview]:
                 slot["oldest"] = row["oldest"]
     destinations = {d.name: d for d in Destination.objects.all()}
     result = []
-    for name, label in DestinationName.choices:
+    for destination in destinations_all():
+        name, label = destination.name, destination.label
         state = destinations.get(name)
         kinds = []
         for kind, kind_label in SyncKind.choices:
@@ -137,7 +137,7 @@ def sync_overview() -> list[DestinationOverview]:
             DestinationOverview(
                 name=name,
                 label=label,
-                configured=destination_is_configured(destination=name),
+                configured=destination.configured,
                 paused=bool(state and state.paused),
                 paused_reason=state.paused_reason if state else "",
                 paused_at=state.paused_at if state else None,

@@ -1,4 +1,7 @@
-"""Catalogs: create one in CitrusAd (pushed once, never retried blindly), or register one."""
+"""Catalogs: create one in CitrusAd (pushed once, never retried blindly), or register one.
+
+A catalog is CitrusAd's own object (its id is CitrusAd's), so this module names CitrusAd.
+"""
 
 import datetime
 
@@ -9,18 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from syncs.models import (
-    AuditEvent,
-    Catalog,
-    DestinationName,
-    Priority,
-    SyncKind,
-    SyncState,
-    SyncStatus,
-)
+from syncs.destinations.citrusad import NAME as CITRUSAD
+from syncs.models import AuditEvent, Catalog, Priority, SyncKind, SyncState, SyncStatus
 from syncs.services.audit import audit_event_record
-from syncs.services.changes import sync_state_mark_changed
 from syncs.services.dispatch import drain_enqueue
+from syncs.services.sync_state import sync_state_mark_changed, sync_state_resolve
 
 NAME_MAX_LENGTH = Catalog._meta.get_field("name").max_length
 ID_MAX_LENGTH = Catalog._meta.get_field("citrusad_id").max_length
@@ -120,9 +116,7 @@ def catalog_resolve_unknown(
     with transaction.atomic():
         state = (
             SyncState.objects.select_for_update()
-            .filter(
-                destination=DestinationName.CITRUSAD, kind=SyncKind.CATALOG, object_id=catalog.pk
-            )
+            .filter(destination=CITRUSAD, kind=SyncKind.CATALOG, object_id=catalog.pk)
             .first()
         )
         if state is None or state.status not in (SyncStatus.UNKNOWN, SyncStatus.FAILED):
@@ -133,30 +127,14 @@ def catalog_resolve_unknown(
                 raise ValidationError(f"CitrusAd id {citrusad_id} belongs to another catalog.")
             catalog.citrusad_id = citrusad_id
             catalog.save(update_fields=["citrusad_id", "updated_at"])
-            SyncState.objects.filter(pk=state.pk).update(
-                status=SyncStatus.CONFIRMED,
-                confirmed_version=state.wanted_version,
-                sent_version=state.wanted_version,
-                last_error="",
-                next_attempt_at=None,
-                first_failure_at=None,
-            )
+            sync_state_resolve(state=state, confirmed=True)
             transaction.on_commit(
-                lambda: drain_enqueue(destination=DestinationName.CITRUSAD, kind=SyncKind.PRODUCT)
+                lambda: drain_enqueue(destination=CITRUSAD, kind=SyncKind.PRODUCT)
             )
         else:
-            SyncState.objects.filter(pk=state.pk).update(
-                status=SyncStatus.PENDING,
-                priority=Priority.MANUAL,
-                attempts=0,
-                next_attempt_at=None,
-                first_failure_at=None,
-                last_error="",
-            )
+            sync_state_resolve(state=state, confirmed=False)
             transaction.on_commit(
-                lambda: drain_enqueue(
-                    destination=DestinationName.CITRUSAD, kind=SyncKind.CATALOG, manual=True
-                )
+                lambda: drain_enqueue(destination=CITRUSAD, kind=SyncKind.CATALOG, manual=True)
             )
         audit_event_record(
             actor=actor,

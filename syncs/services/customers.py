@@ -9,7 +9,7 @@ from django.db import transaction
 
 from syncs.models import Customer, Priority, SyncKind
 from syncs.services.audit import audit_event_record
-from syncs.services.changes import sync_state_mark_changed
+from syncs.services.sync_state import sync_state_mark_changed
 
 NOT_EDITABLE = frozenset(
     {"id", "version", "created_at", "updated_at", "is_deleted", "is_forgotten"}

@@ -2,7 +2,8 @@
 
 `drain_enqueue` sets a short Redis flag (SET NX) per destination/kind/queue and sends the task
 only if it set it; a drain clears its flag as it starts, so a change committed after that start
-enqueues the next drain. See `syncs/services/push.py` for how drains then share the work.
+enqueues the next drain. See docs/ARCHITECTURE.md ("The push engine") for how drains then
+share the work.
 """
 
 import logging
@@ -20,8 +21,6 @@ QUEUE_SYNC = "sync"
 QUEUE_PRIORITY = "priority"
 TASK_DRAIN = "syncs.tasks.sync_drain"
 TASK_DRAIN_MANUAL = "syncs.tasks.sync_drain_manual"
-# Holds a keyed hash of the credentials a destination refused, so a change can resume it.
-PAUSED_CREDENTIALS_KEY = "citrusadmin:sync:paused-credentials:{destination}"
 DRAIN_FLAG_SECONDS = 120  # a lost drain task stops blocking new ones after this
 
 

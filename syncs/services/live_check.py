@@ -9,8 +9,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from syncs.models import DestinationName, Product
-from syncs.remotes import DestinationNotConfigured, NotFoundError, RemoteError, remote_client
+from syncs.destinations import DestinationNotConfigured, destination_client
+from syncs.destinations.citrusad import NAME as CITRUSAD
+from syncs.models import Product
+from syncs.remotes import NotFoundError, RemoteError
 from syncs.remotes import payloads as wire
 
 
@@ -58,7 +60,7 @@ def product_live_check(*, product: Product) -> LiveComparison:
             state="error", message="Its catalog has no CitrusAd id yet, so CitrusAd cannot have it."
         )
     try:
-        result = remote_client(DestinationName.CITRUSAD).get_catalog_product(
+        result = destination_client(CITRUSAD).get_catalog_product(
             catalog_id=product.catalog.citrusad_id, gtin=product.gtin, seller_id=product.seller_id
         )
     except NotFoundError:

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from syncs.models import Order, OrderItem, SyncKind
 from syncs.services.audit import audit_event_record
-from syncs.services.changes import sync_state_mark_changed
+from syncs.services.sync_state import sync_state_mark_changed
 
 EDITABLE_FIELDS = frozenset({"customer_id", "session_id", "order_date", "ad_ids"})
 ITEM_FIELDS = frozenset(

@@ -15,9 +15,10 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from syncs.models import AuditEvent, DeletionState, Priority, Product, SyncKind
+from syncs.models.product import restore_inventory_after
 from syncs.selectors.products import product_search
 from syncs.services.audit import audit_event_record
-from syncs.services.changes import sync_state_mark_changed
+from syncs.services.sync_state import sync_state_mark_changed
 
 STOCK_OUT = "out"
 STOCK_IN = "in"
@@ -64,8 +65,10 @@ def product_update(
             return product
         for name, value in data.items():
             setattr(product, name, value)
-        if "inventory" in changed and product.inventory > 0:
-            product.restore_inventory = None  # stocked again by an edit: nothing to restore
+        if "inventory" in changed:
+            product.restore_inventory = restore_inventory_after(
+                inventory=product.inventory, restore_inventory=product.restore_inventory
+            )
         product.full_clean()
         product.version += 1
         product.save()

@@ -1,4 +1,5 @@
-"""What people do to the sync itself: retry failed rows, resume a destination, prune history."""
+"""What people do to the sync itself: retry failed rows, prune history. (Resuming a paused
+destination is in `syncs/services/push/pausing.py`, beside pausing it.)"""
 
 from datetime import timedelta
 
@@ -8,34 +9,24 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from syncs.models import (
-    Destination,
-    DestinationName,
-    Priority,
-    SyncBatch,
-    SyncKind,
-    SyncState,
-    SyncStatus,
-)
+from syncs.destinations import destination_get
+from syncs.models import SyncBatch, SyncKind, SyncState, SyncStatus
 from syncs.services.audit import audit_event_record
-from syncs.services.dispatch import PAUSED_CREDENTIALS_KEY, drain_enqueue, redis_client
+from syncs.services.dispatch import drain_enqueue
+from syncs.services.sync_state import sync_state_retry
 
 PRUNE_CHUNK = 5000
-
-_RETRY_RESET = {
-    "status": SyncStatus.PENDING,
-    "attempts": 0,
-    "next_attempt_at": None,
-    "first_failure_at": None,
-    "lease_expires_at": None,
-}
 
 
 def row_retry(
     *, kind: str, object_id: int, destination: str, actor: AbstractBaseUser | None
 ) -> SyncState:
     """Push one failed row again now, with priority (the history keeps the old error)."""
-    if kind not in SyncKind.values or destination not in DestinationName.values:
+    try:
+        destination_get(destination)
+    except ValueError:
+        raise ValidationError("Unknown kind or destination.") from None
+    if kind not in SyncKind.values:
         raise ValidationError("Unknown kind or destination.")
     with transaction.atomic():
         state = (
@@ -52,7 +43,7 @@ def row_retry(
         if state.status not in (SyncStatus.FAILED, SyncStatus.PENDING):
             return state  # confirmed or being pushed: nothing to retry
         before = {"status": state.status, "last_error": state.last_error}
-        SyncState.objects.filter(pk=state.pk).update(priority=Priority.MANUAL, **_RETRY_RESET)
+        sync_state_retry(states=SyncState.objects.filter(pk=state.pk), manual=True)
         audit_event_record(
             actor=actor,
             action="sync.retry",
@@ -96,7 +87,7 @@ def rows_retry_failed(
         rows = rows.filter(kind=kind)
     with transaction.atomic():
         pairs = set(rows.values_list("destination", "kind").distinct().order_by())
-        count = rows.update(**_RETRY_RESET)
+        count = sync_state_retry(states=rows, manual=False)
         if count:
             audit_event_record(
                 actor=actor,
@@ -110,39 +101,6 @@ def rows_retry_failed(
                 lambda d=pair_destination, k=pair_kind: drain_enqueue(destination=d, kind=k)
             )
     return count
-
-
-def destination_resume(*, destination: str, actor: AbstractBaseUser | None) -> Destination:
-    """Unpause a destination (credentials fixed) and push everything that waited."""
-    if destination not in DestinationName.values:
-        raise ValidationError(f"Unknown destination {destination!r}.")
-    with transaction.atomic():
-        row, _ = Destination.objects.select_for_update().get_or_create(name=destination)
-        if not row.paused:
-            return row
-        before = {"paused": True, "paused_reason": row.paused_reason}
-        row.paused, row.paused_reason, row.paused_at = False, "", None
-        client = redis_client()
-        if client is not None:
-            client.delete(PAUSED_CREDENTIALS_KEY.format(destination=destination))
-        row.save(update_fields=["paused", "paused_reason", "paused_at"])
-        audit_event_record(
-            actor=actor,
-            action="destination.resume",
-            object_kind="destination",
-            object_id=destination,
-            object_repr=row.get_name_display(),
-            before=before,
-            after={"paused": False},
-        )
-        for kind in SyncKind.values:
-            for manual in (True, False):
-                transaction.on_commit(
-                    lambda k=kind, m=manual: drain_enqueue(
-                        destination=destination, kind=k, manual=m
-                    )
-                )
-    return row
 
 
 def sync_history_prune(*, days: int | None = None) -> int:

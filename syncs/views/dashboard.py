@@ -4,11 +4,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from syncs.models import DestinationName
+from syncs.destinations import destination_get
 from syncs.selectors.alerts import incidents_live
 from syncs.selectors.sync_batches import sync_batch_hourly
 from syncs.selectors.sync_states import sync_overview, sync_state_recent_failures
-from syncs.services.sync import destination_resume as destination_resume_service
+from syncs.services.push import destination_resume as destination_resume_service
 from syncs.views.access import HtmxHttpRequest, render_page, require_permission
 
 
@@ -29,8 +29,10 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 def destination_resume(request: HtmxHttpRequest, name: str) -> HttpResponse:
     """Resume a paused destination after its credentials were fixed."""
     require_permission(request.user, "syncs.resume_destination")
-    if name not in DestinationName.values:
-        raise Http404("No such destination.")
+    try:
+        label = destination_get(name).label
+    except ValueError:
+        raise Http404("No such destination.") from None
     destination_resume_service(destination=name, actor=request.user)
-    messages.success(request, f"{DestinationName(name).label} resumed: pending rows go out now.")
+    messages.success(request, f"{label} resumed: pending rows go out now.")
     return redirect("home")

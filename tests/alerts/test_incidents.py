@@ -18,8 +18,7 @@ from syncs.models import (
     NotificationStatus,
 )
 from syncs.services.products import product_set_stock
-from syncs.services.push import sync_drain
-from syncs.services.sync import destination_resume
+from syncs.services.push import destination_resume, sync_drain
 from tests.factories import CatalogFactory, ProductFactory
 from tests.worker_fixtures import wait_for
 

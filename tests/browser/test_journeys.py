@@ -5,8 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from syncs.destinations import destination_client
 from syncs.models import DeletionState, ImportJob, Product
-from syncs.remotes import payloads, remote_client
+from syncs.remotes import payloads
 from tests.factories import CatalogFactory, ProductFactory, UserFactory
 
 pytestmark = [
@@ -51,7 +52,7 @@ def test_merchandiser_scans_a_gtin_stocks_it_out_and_sees_it_confirmed(
 def test_support_checks_a_product_live_and_deletes_it(console, sandbox):
     catalog = CatalogFactory(name="Pantry")
     product = ProductFactory(catalog=catalog, gtin="07310865071705", name="Oat drink 1 l")
-    remote_client("citrusad").upsert_catalog_products(
+    destination_client("citrusad").upsert_catalog_products(
         items=[payloads.catalog_product_payload(product)]
     )
     Product.objects.filter(pk=product.pk).update(inventory=3)  # changed here, not pushed yet

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from syncs.destinations import destination_client
 from syncs.models import Catalog, Customer, Order, OrderItem, Product
-from syncs.remotes import payloads, remote_client
+from syncs.remotes import payloads
 from syncs.sandbox import DEFAULT_API_KEY, DEFAULT_CUSTOBAR_TOKEN
 
 EXAMPLES = json.loads((Path(__file__).parent / "reference_examples.json").read_text())
@@ -356,7 +357,7 @@ def test_custobar_documented_customers_land_as_sent(sandbox):
 
 
 def test_documented_get_and_delete_with_seller_id(sandbox):
-    client = remote_client("citrusad")
+    client = destination_client("citrusad")
     item = {"catalogId": DOC_CATALOG_ID, "gtin": "23556578965543", "sellerId": "abc123"}
     client.upsert_catalog_products(items=[{**item, "inventory": 1}])
     got = client.get_catalog_product(
@@ -376,9 +377,9 @@ def test_documented_get_and_delete_with_seller_id(sandbox):
 
 
 def test_clients_send_the_documented_headers(sandbox):
-    citrusad = remote_client("citrusad").http.session.headers
+    citrusad = destination_client("citrusad").http.session.headers
     assert citrusad["accept"] == "application/json"
     assert citrusad["content-type"] == "application/json"
     assert citrusad["Authorization"] == f"Basic {DEFAULT_API_KEY}"
-    custobar = remote_client("custobar").http.session.headers
+    custobar = destination_client("custobar").http.session.headers
     assert custobar["Authorization"] == f"Token {DEFAULT_CUSTOBAR_TOKEN}"

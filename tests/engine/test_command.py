@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from syncs.models import SyncState, SyncStatus
-from syncs.services.changes import sync_state_mark_changed
+from syncs.services.sync_state import sync_state_mark_changed
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

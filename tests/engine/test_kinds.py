@@ -4,11 +4,11 @@ import pytest
 
 from syncs.models import BatchOutcome, SyncBatch, SyncState, SyncStatus
 from syncs.services.catalogs import catalog_create, catalog_resolve_unknown
-from syncs.services.changes import sync_state_mark_changed
 from syncs.services.customers import customer_forget, customer_update
 from syncs.services.orders import order_update
 from syncs.services.push import batch_push, sync_run
 from syncs.services.sync import row_retry
+from syncs.services.sync_state import sync_state_mark_changed
 from tests.factories import CustomerFactory, OrderItemFactory, ProductFactory
 from tests.worker_fixtures import wait_for
 

@@ -20,18 +20,20 @@ from syncs.models import (
     SyncBatch,
     SyncState,
 )
-from syncs.services.changes import sync_state_mark_changed
 from syncs.services.products import product_delete, product_set_stock, product_update
 from syncs.services.push import (
-    BACKOFF_BASE_SECONDS,
     REQUESTS_PER_CLAIM,
-    backoff_delay,
     batch_claim,
     batch_push,
-    leases_release_expired,
+    destination_resume,
     sync_run,
 )
-from syncs.services.sync import destination_resume
+from syncs.services.sync_state import (
+    BACKOFF_BASE_SECONDS,
+    backoff_delay,
+    sync_state_mark_changed,
+    sync_state_release_expired,
+)
 from tests.factories import CatalogFactory, ProductFactory
 from tests.worker_fixtures import wait_for
 
@@ -200,7 +202,7 @@ def test_a_401_stops_the_pipeline_before_the_next_request(sandbox, settings):
 
 
 @pytest.mark.django_db
-def test_one_rejected_product_in_a_batch_of_100_is_isolated_by_bisecting(sandbox):
+def test_one_rejected_product_in_a_batch_of_100_is_isolated_by_splitting(sandbox):
     products = _products(100)
     bad = products[37]
     sandbox.configure(reject_gtins=[bad.gtin])
@@ -218,7 +220,7 @@ def test_one_rejected_product_in_a_batch_of_100_is_isolated_by_bisecting(sandbox
     root = SyncBatch.objects.get(parent=None)
     assert (root.outcome, root.item_count, root.trigger) == ("rejected", 100, "bulk")
     steps = SyncBatch.objects.exclude(pk=root.pk)
-    assert all(step.trigger == BatchTrigger.BISECT for step in steps)
+    assert all(step.trigger == BatchTrigger.SPLIT for step in steps)
     assert steps.filter(outcome="rejected", item_count=1).get().keys == [bad.gtin]
     assert steps.count() == len(sandbox.received(PRODUCTS)) - 1
     assert failed.last_batch.keys == [bad.gtin]
@@ -365,7 +367,7 @@ def test_an_expired_lease_is_claimable_again_and_the_old_claim_changes_nothing(s
     assert batch_claim(destination="citrusad", kind="product").states == []
 
     SyncState.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    assert leases_release_expired() == 1
+    assert sync_state_release_expired() == 1
     fresh = batch_claim(destination="citrusad", kind="product")
     assert [s.pk for s in fresh.states] == [s.pk for s in stale.states]
     assert fresh.token != stale.token

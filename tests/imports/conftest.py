@@ -1,7 +1,5 @@
 import pytest
 
-from syncs.imports import postgres
-
 
 @pytest.fixture(autouse=True)
 def uploads_in_tmp(settings, tmp_path):
@@ -17,6 +15,6 @@ def enqueued(monkeypatch):
     def record(*, destinations, kind, manual):
         calls.append((kind, tuple(destinations)))
 
-    monkeypatch.setattr(postgres, "drain_enqueue_after_commit", record)
-    monkeypatch.setattr("syncs.services.changes.drain_enqueue_after_commit", record)
+    # Both paths (row by row and set-based) mark through syncs.services.sync_state.
+    monkeypatch.setattr("syncs.services.sync_state.drain_enqueue_after_commit", record)
     return calls

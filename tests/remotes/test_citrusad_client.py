@@ -7,6 +7,7 @@ from email.utils import format_datetime
 
 import pytest
 
+from syncs.destinations import destination_client
 from syncs.remotes import (
     CitrusAdClient,
     NotFoundError,
@@ -16,7 +17,6 @@ from syncs.remotes import (
     ResponseMismatchError,
     TransientError,
     UnauthorisedError,
-    remote_client,
 )
 from syncs.remotes.http import parse_retry_after
 from syncs.sandbox import DEFAULT_API_KEY, DEFAULT_TEAM_ID
@@ -24,7 +24,7 @@ from syncs.sandbox import DEFAULT_API_KEY, DEFAULT_TEAM_ID
 
 @pytest.fixture
 def client(sandbox):
-    return remote_client("citrusad")
+    return destination_client("citrusad")
 
 
 def product(gtin, **extra):

@@ -2,20 +2,20 @@
 
 import pytest
 
+from syncs.destinations import destination_client
 from syncs.remotes import (
     CustobarClient,
     RejectedError,
     ResponseMismatchError,
     TransientError,
     UnauthorisedError,
-    remote_client,
 )
 
 JAMES = {"external_id": "3619490226", "email": "james.carroll@example.org", "can_email": True}
 
 
 def test_upload_with_token(sandbox):
-    client = remote_client("custobar")
+    client = destination_client("custobar")
     result = client.upload_customers(items=[JAMES])
     assert result.status_code == 200 and result.items == []
     (request,) = sandbox.received(path_prefix="/api/customers/upload/")
@@ -45,7 +45,7 @@ def test_wrong_token_is_unauthorised(sandbox):
 
 
 def test_invalid_customer_is_rejected_with_the_message(sandbox):
-    client = remote_client("custobar")
+    client = destination_client("custobar")
     with pytest.raises(RejectedError) as caught:
         client.upload_customers(items=[JAMES, {"external_id": "bad id"}])
     assert caught.value.message.startswith("customers[1].external_id")
@@ -55,19 +55,19 @@ def test_invalid_customer_is_rejected_with_the_message(sandbox):
 def test_answer_without_ok_is_a_mismatch(sandbox):
     sandbox.configure(mismatch_next=1)
     with pytest.raises(ResponseMismatchError) as caught:
-        remote_client("custobar").upload_customers(items=[JAMES])
+        destination_client("custobar").upload_customers(items=[JAMES])
     assert isinstance(caught.value, TransientError)
     assert '"queued"' in caught.value.body
 
 
 def test_batches_are_limited(sandbox):
     with pytest.raises(ValueError):
-        remote_client("custobar").upload_customers(items=[JAMES] * 101)
+        destination_client("custobar").upload_customers(items=[JAMES] * 101)
     assert sandbox.received() == []
 
 
 def test_throttled_is_transient(sandbox):
     sandbox.configure(throttle_next=1, retry_after=3)
     with pytest.raises(TransientError) as caught:
-        remote_client("custobar").upload_customers(items=[JAMES])
+        destination_client("custobar").upload_customers(items=[JAMES])
     assert caught.value.retry_after == 3

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from syncs.destinations import destination_client
 from syncs.models import Catalog, Customer, Order, OrderItem, Product
 from syncs.models.validators import MAX_LIST_ITEM_LENGTH
-from syncs.remotes import payloads, remote_client
+from syncs.remotes import payloads
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +69,7 @@ def products(draw):
 def test_any_valid_product_is_accepted_and_reads_back(sandbox, product):
     product.full_clean(exclude=["catalog"], validate_unique=False)
     payload = payloads.catalog_product_payload(product)
-    client = remote_client("citrusad")
+    client = destination_client("citrusad")
     (answered,) = client.upsert_catalog_products(items=[payload]).items
     (stored,) = client.get_catalog_product(
         catalog_id=payload["catalogId"], gtin=product.gtin, seller_id=product.seller_id
@@ -136,7 +137,7 @@ def test_custobar_partial_updates_converge_to_the_row(sandbox, data):
     after = data.draw(custobar_customers(external_id))
     for row in (before, after):
         row.full_clean(validate_unique=False, validate_constraints=False)
-    client = remote_client("custobar")
+    client = destination_client("custobar")
     client.upload_customers(items=[payloads.custobar_customer_payload(before, previous=None)])
     previous = payloads.custobar_customer_snapshot(before)
     assert comparable(sandbox.custobar_customer(external_id)) == comparable(previous)
@@ -150,7 +151,7 @@ def test_custobar_partial_updates_converge_to_the_row(sandbox, data):
 def test_any_valid_citrusad_customer_is_accepted(sandbox, data):
     customer = data.draw(custobar_customers("C-1"))
     payload = payloads.citrusad_customer_payload(customer)
-    (answered,) = remote_client("citrusad").upsert_customers(items=[payload]).items
+    (answered,) = destination_client("citrusad").upsert_customers(items=[payload]).items
     assert answered["id"] == "C-1"
     assert answered["targetingData"] == customer.targeting_data
 
@@ -196,7 +197,7 @@ def test_any_valid_order_is_accepted_with_every_item(
             item.full_clean()
             item.save()
         payload = payloads.order_payload(order)
-        (answered,) = remote_client("citrusad").upsert_orders(items=[payload]).items
+        (answered,) = destination_client("citrusad").upsert_orders(items=[payload]).items
         assert answered["id"] == "P-1"
         assert [i["gtin"] for i in answered["orderItems"]] == [i.gtin for i in items]
         assert [i["quantity"] for i in answered["orderItems"]] == [i.quantity for i in items]

@@ -164,12 +164,8 @@ def test_custobar_snapshot_formats():
     assert "can_email" not in snapshot  # never told: nothing sent
 
 
-def test_payload_keys():
-    assert payloads.payload_key("product", {"gtin": "123", "catalogId": "c"}) == "123"
-    assert payloads.payload_key("catalog", {"name": "Main"}) == "Main"
-    assert payloads.payload_key("order", {"id": "O-1"}) == "O-1"
-    assert payloads.payload_key("customer", {"id": "L-1", "targetingData": {}}) == "L-1"
-    assert payloads.payload_key("customer", {"email": "a@example.org"}) == "a@example.org"
-    assert payloads.payload_key("customer", {"phone_number": "+358401234567"}) == "+358401234567"
-    with pytest.raises(ValueError):
-        payloads.payload_key("invoice", {})
+def test_custobar_customer_keys():
+    assert payloads.custobar_customer_key({"id": "L-1", "email": "a@example.org"}) == "L-1"
+    assert payloads.custobar_customer_key({"email": "a@example.org"}) == "a@example.org"
+    assert payloads.custobar_customer_key({"phone_number": "+358401234567"}) == "+358401234567"
+    assert payloads.custobar_customer_key({"tags.add": ["x"]}) == ""

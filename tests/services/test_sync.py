@@ -5,14 +5,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from syncs.models import AuditEvent, Destination, Priority, SyncBatch, SyncState, SyncStatus
-from syncs.services.changes import sync_state_mark_changed
-from syncs.services.push import destination_pause
+from syncs.services.push import destination_pause, destination_resume
 from syncs.services.sync import (
-    destination_resume,
     row_retry,
     rows_retry_failed,
     sync_history_prune,
 )
+from syncs.services.sync_state import sync_state_mark_changed
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

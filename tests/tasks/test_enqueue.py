@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db import transaction
 
 from syncs.models import SyncState
-from syncs.services.changes import sync_state_mark_changed
 from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC, drain_flag_clear
 from syncs.services.products import product_set_stock, product_update
 from syncs.services.push import REQUESTS_PER_CLAIM
+from syncs.services.sync_state import sync_state_mark_changed
 from syncs.tasks import sync_drain, sync_sweep
 from tests.factories import ProductFactory
 

@@ -10,13 +10,13 @@ from collections import Counter
 import pytest
 
 from syncs.models import DeletionState, Destination, Product, SyncBatch, SyncState
-from syncs.services.changes import sync_state_mark_changed
 from syncs.services.products import (
     product_bulk_set_stock,
     product_delete,
     product_set_stock,
     product_update,
 )
+from syncs.services.sync_state import sync_state_mark_changed
 from tests.factories import CatalogFactory
 from tests.worker_fixtures import wait_for
 

@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from syncs.remotes import payloads, remote_client
+from syncs.destinations import destination_client
+from syncs.remotes import payloads
 from tests.factories import CatalogFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ def test_not_ingested_yet_is_explained(client, support, live_product):
 
 
 def test_differences_are_highlighted(client, support, live_product, settings):
-    remote_client("citrusad").upsert_catalog_products(
+    destination_client("citrusad").upsert_catalog_products(
         items=[payloads.catalog_product_payload(live_product)]
     )
     live_product.inventory = 3
@@ -39,7 +40,7 @@ def test_differences_are_highlighted(client, support, live_product, settings):
 
 
 def test_identical_record_says_so(client, support, live_product):
-    remote_client("citrusad").upsert_catalog_products(
+    destination_client("citrusad").upsert_catalog_products(
         items=[payloads.catalog_product_payload(live_product)]
     )
     client.force_login(support)
@@ -56,10 +57,10 @@ def test_remote_failure_is_a_message_not_a_500(client, support, live_product, sa
 
 
 def test_not_configured_is_a_message(client, support, catalog, settings):
-    from syncs.remotes import remote_clients_reset
+    from syncs.destinations import destination_clients_reset
 
     settings.CITRUSAD_BASE_URL = ""
-    remote_clients_reset()
+    destination_clients_reset()
     product = ProductFactory(catalog=catalog)
     client.force_login(support)
     response = client.get(reverse("product_live", args=[product.pk]))

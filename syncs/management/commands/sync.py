@@ -1,8 +1,9 @@
 """Push pending rows in this process, without a worker (cron-less installs, tests)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from syncs.models import DestinationName, SyncKind
+from syncs.destinations import destination_choices
+from syncs.models import SyncKind
 from syncs.services.push import KIND_ORDER, sync_run
 from syncs.services.sync import rows_retry_failed
 
@@ -28,7 +29,11 @@ class Command(BaseCommand):
             help="Keep going, waiting out backoffs, until no row is pending.",
         )
         parser.add_argument("--kind", choices=sorted(KIND_CHOICES), action="append")
-        parser.add_argument("--destination", choices=DestinationName.values, action="append")
+        parser.add_argument(
+            "--destination",
+            action="append",
+            help="citrusad, custobar or webhook:<id> (default: every destination).",
+        )
         parser.add_argument(
             "--retry-failed",
             action="store_true",
@@ -38,6 +43,13 @@ class Command(BaseCommand):
     def handle(self, *args, drain, kind, destination, retry_failed, **options):
         kinds = [KIND_CHOICES[k] for k in kind] if kind else list(KIND_ORDER)
         destinations = destination or None
+        known = {name for name, _label in destination_choices()}
+        unknown = sorted(set(destinations or ()) - known)
+        if unknown:
+            raise CommandError(
+                f"Unknown destination(s): {', '.join(unknown)}. Choose from: "
+                f"{', '.join(sorted(known))}."
+            )
         if retry_failed:
             requeued = 0
             for each_kind in kinds:

@@ -2,7 +2,7 @@ import pytest
 from django.db.models import F
 
 from syncs.models import Priority, Product, SyncState, SyncStatus
-from syncs.services.changes import sync_state_mark_changed
+from syncs.services.sync_state import sync_state_mark_changed
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,184 @@
+"""A drain: one destination/kind's due rows pushed, claim after claim, one step per method.
+
+`Drain.run()` is the whole story. What overlaps with what is decided in `_pipeline` and
+nowhere else: while request N is on the wire (the HTTP thread), this thread claims and builds
+request N+1, then waits for N's answer; when N succeeded, N+1 goes on the wire before N's
+answer is written (recorded, rows confirmed), so the database work is done while waiting for
+the remote instead of after it. A failed answer is handled (split, back off, pause) with
+nothing on the wire. So: one request on the wire at a time, as a single client would, and
+every answer written before the one after next is sent. A killed worker loses at most the
+records of the request on the wire and of the one answered just before; their rows go again
+once their lease expires (at least once).
+"""
+
+import logging
+import time
+from collections import deque
+
+from django.conf import settings
+
+from syncs.destinations import DestinationNotConfigured, destination_get
+from syncs.services.dispatch import drain_enqueue
+from syncs.services.push.claims import REQUESTS_PER_CLAIM, Claim, claim_take
+from syncs.services.push.outcomes import PushCounts
+from syncs.services.push.pausing import destination_paused_unless_credentials_changed
+from syncs.services.push.payloads import Request, claim_build
+from syncs.services.push.sending import OnWire, Paused, Wire, request_settle
+from syncs.services.sync_state import sync_state_fail, sync_state_release
+
+logger = logging.getLogger("syncs.push")
+
+DRAIN_TIME_BUDGET = 60.0  # seconds; far below CELERY_TASK_SOFT_TIME_LIMIT
+
+
+class Drain:
+    """Push one destination/kind: claims of `limit` rows until nothing is due, `max_claims`
+    claims were made, or `time_budget` seconds are spent (then `left_over` is set).
+
+    With `fan_out`, a full first claim enqueues one more drain, so idle workers join in.
+    """
+
+    def __init__(
+        self,
+        *,
+        destination: str,
+        kind: str,
+        manual_only: bool = False,
+        limit: int | None = None,
+        max_claims: int | None = None,
+        time_budget: float | None = DRAIN_TIME_BUDGET,
+        fan_out: bool = False,
+    ):
+        self.destination = destination_get(destination)
+        self.kind = kind
+        self.manual_only = manual_only
+        self.limit = limit or settings.SYNC_BATCH_SIZE * REQUESTS_PER_CLAIM
+        self.max_claims = max_claims
+        self.time_budget = time_budget
+        self.fan_out = fan_out
+        self.counts = PushCounts()
+        self.claims: list[Claim] = []  # every claim made: what to hand back if it stops early
+        self.queued: deque[Request] = deque()  # built, not sent yet
+        self.left_over = False
+        self.client = None
+        self._started = time.monotonic()
+
+    def run(self) -> PushCounts:
+        if destination_paused_unless_credentials_changed(self.destination):
+            self.counts.paused = True
+            return self.counts
+        try:
+            self.client = self.destination.client()
+        except DestinationNotConfigured:
+            return self.counts  # switched off: rows wait, pending, until it is configured
+        wire = Wire(self.client)
+        try:
+            self._pipeline(wire)
+        except Paused:
+            self.counts.paused = True
+            self.counts.released += self._release()
+        except BaseException:
+            # Anything unexpected (a bug, a soft time limit): hand the rows back so they are
+            # not stuck until their lease expires, then let the error surface.
+            self._release()
+            raise
+        finally:
+            wire.close()
+        return self.counts
+
+    def _pipeline(self, wire: Wire) -> None:
+        on_wire: OnWire | None = self._send(wire, self._next_request())
+        while on_wire is not None:
+            upcoming = self._next_request()  # claimed and built while `on_wire` is out
+            answer = on_wire.answer()
+            if answer.error is None:
+                sent_next = self._send(wire, upcoming)  # on the wire while ...
+                self._settle(on_wire, answer)  # ... this answer is written
+                on_wire = sent_next
+            else:
+                self._settle(on_wire, answer)  # with nothing on the wire
+                on_wire = self._send(wire, upcoming)
+
+    def _send(self, wire: Wire, request: Request | None) -> OnWire | None:
+        if request is None:
+            return None
+        self.counts.requests += 1
+        return wire.send(request)
+
+    def _settle(self, on_wire: OnWire, answer) -> None:
+        request_settle(self.client, on_wire.request, answer, self.counts)
+
+    def _next_request(self) -> Request | None:
+        """The next request to send, claiming and building more rows when the last claim's
+        requests are used up; None when there is nothing more (or no more time)."""
+        while not self.queued:
+            claim = self._claim()
+            if claim is None:
+                return None
+            requests, unbuildable = claim_build(claim)
+            for state, reason in unbuildable:
+                sync_state_fail(token=claim.token, pks=[state.pk], message=reason, batch=None)
+                self.counts.failed += 1
+            self.queued.extend(requests)
+        return self.queued.popleft()
+
+    def _claim(self) -> Claim | None:
+        if self.claims and self._out_of_claims():
+            return None
+        claim = claim_take(
+            destination=self.destination,
+            kind=self.kind,
+            limit=self.limit,
+            manual_only=self.manual_only,
+        )
+        if not claim.states:
+            return None
+        if not self.claims and self.fan_out and len(claim.states) >= self.limit:
+            drain_enqueue(destination=self.destination.name, kind=self.kind)
+        self.claims.append(claim)
+        self.counts.claimed += len(claim.states)
+        return claim
+
+    def _out_of_claims(self) -> bool:
+        if self.max_claims is not None and len(self.claims) >= self.max_claims:
+            return True
+        spent = time.monotonic() - self._started
+        if self.time_budget is not None and spent > self.time_budget:
+            self.left_over = True
+            return True
+        return False
+
+    def _release(self) -> int:
+        return sync_state_release(tokens=[claim.token for claim in self.claims])
+
+
+def batch_push(
+    *, destination: str, kind: str, manual_only: bool = False, limit: int | None = None
+) -> PushCounts:
+    """Claim due rows once (REQUESTS_PER_CLAIM requests' worth unless `limit` says otherwise),
+    push them, and record the outcome of every row."""
+    drain = Drain(
+        destination=destination, kind=kind, manual_only=manual_only, limit=limit, max_claims=1
+    )
+    return drain.run()
+
+
+def sync_drain(
+    *,
+    destination: str,
+    kind: str,
+    manual_only: bool = False,
+    time_budget: float | None = DRAIN_TIME_BUDGET,
+    fan_out: bool = False,
+) -> tuple[PushCounts, bool]:
+    """Push claim after claim until nothing is due or the time budget is spent; returns the
+    counts and whether work was left over."""
+    drain = Drain(
+        destination=destination,
+        kind=kind,
+        manual_only=manual_only,
+        time_budget=time_budget,
+        fan_out=fan_out,
+    )
+    counts = drain.run()
+    return counts, drain.left_over and not counts.paused
