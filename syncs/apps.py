@@ -29,4 +29,4 @@ class SyncsConfig(AppConfig):
         # Runs after auth's own post_migrate handler, so the permissions exist by then.
         post_migrate.connect(reference_data_ensure, sender=self)
         # Celery's autodiscovery finds syncs/tasks.py only; these live beside it.
-        from syncs import alert_tasks, feed_tasks, import_tasks  # noqa: F401
+        from syncs import alert_tasks, feed_tasks, import_tasks, stockout_tasks  # noqa: F401

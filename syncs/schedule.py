@@ -20,6 +20,10 @@ TASK_ROUTES = {
     "syncs.feed_tasks.feeds_tick": {"queue": "priority"},
     # Alerts must go out while a bulk sync keeps every `sync` worker busy.
     "syncs.alert_tasks.alerts_evaluate": {"queue": "priority"},
+    # The stock-out check asks CitrusAd one product at a time, for up to ten minutes a task.
+    "syncs.stockout_tasks.stockout_check_nightly": {"queue": "sync"},
+    "syncs.stockout_tasks.stockout_check_run": {"queue": "sync"},
+    "syncs.stockout_tasks.stockouts_tick": {"queue": "sync"},
 }
 
 BEAT_SCHEDULE = {
@@ -44,4 +48,13 @@ BEAT_SCHEDULE = {
     # Alerts: open, resolve and remind incidents and send their messages. A minute bounds how
     # late a person hears; the thresholds themselves are minutes long.
     "alerts-evaluate": {"task": "syncs.alert_tasks.alerts_evaluate", "schedule": 60.0},
+    # Stock-outs proven dark: every night, ask CitrusAd for each stocked-out product (before the
+    # working day, after the nightly feeds of 03:00 have stocked products out).
+    "stockout-check": {
+        "task": "syncs.stockout_tasks.stockout_check_nightly",
+        "schedule": crontab(minute=30, hour=4),
+    },
+    # Goes on with a check whose worker stopped, and asks again about the products it re-sent
+    # once their re-send was confirmed (a mismatch that persists then opens an alert).
+    "stockouts-tick": {"task": "syncs.stockout_tasks.stockouts_tick", "schedule": 300.0},
 }

@@ -34,6 +34,7 @@ urlpatterns = [
     path(
         "destinations/<str:name>/resume/", dashboard.destination_resume, name="destination_resume"
     ),
+    path("stockouts/check/", dashboard.stockout_check_now, name="stockout_check_now"),
     path("history/", history.batch_list, name="batch_list"),
     path("history/<id:pk>/", history.batch_detail, name="batch_detail"),
     path("history/<id:pk>/retry/", history.batch_retry, name="batch_retry"),

@@ -18,6 +18,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class HttpFiles:
     requests: list[tuple[str, str]] = field(default_factory=list)
     require_auth: bool = False
     send_validators: bool = True
+    get_delay: float = 0.0  # seconds a download waits before its body (a slow source)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/{name}"
@@ -104,6 +106,8 @@ def _http_handler(state: HttpFiles):
                 )
             self.end_headers()
             if body:
+                # A slow source: the headers are out, the body comes late (a stalled transfer).
+                time.sleep(state.get_delay)
                 self.wfile.write(data)
 
         def do_HEAD(self):  # noqa: N802
@@ -133,6 +137,7 @@ def http_files(_http_server):
     _http_server.requests.clear()
     _http_server.require_auth = False
     _http_server.send_validators = True
+    _http_server.get_delay = 0.0
     return _http_server
 
 

@@ -10,6 +10,7 @@ from syncs.models import SyncKind
 from syncs.selectors.audit import audit_event_for
 from syncs.selectors.products import product_get, product_search_page
 from syncs.selectors.products import product_search as product_search_query
+from syncs.selectors.stockouts import product_last_verified_dark
 from syncs.selectors.sync_batches import sync_batch_for_key
 from syncs.services.live_check import product_live_check
 from syncs.services.products import product_bulk_set_stock, product_delete, product_set_stock
@@ -138,6 +139,7 @@ def product_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "can_check": request.user.has_perm("syncs.check_product_live"),
         "can_delete": request.user.has_perm("syncs.request_product_deletion"),
         "can_retry": request.user.has_perm("syncs.retry_sync"),
+        "verified_dark": product_last_verified_dark(product=product),
     }
     return render_page(request, "products/detail.html", context)
 
