@@ -176,6 +176,8 @@ SYNC_HISTORY_RETENTION_DAYS = env_int("SYNC_HISTORY_RETENTION_DAYS", 30, minimum
 # --- Imports ---
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 1024**3, minimum=1024)
 IMPORT_MAX_STOCKOUT_SHARE = env_float("IMPORT_MAX_STOCKOUT_SHARE", 0.2, minimum=0.0, maximum=1.0)
+# A dry run calls out a column whose stored values the file would clear beyond this share.
+IMPORT_MAX_CLEARED_SHARE = env_float("IMPORT_MAX_CLEARED_SHARE", 0.1, minimum=0.0, maximum=1.0)
 IMPORT_FILES_RETENTION_DAYS = env_int("IMPORT_FILES_RETENTION_DAYS", 30, minimum=1)
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 

@@ -157,6 +157,10 @@ class ConfirmForm(forms.Form):
     )
 
 
+class RevertForm(ConfirmForm):
+    delete_remote = forms.BooleanField(required=False)
+
+
 class RetryForm(forms.Form):
     destination = forms.ChoiceField(choices=destination_choices)
     kind = forms.ChoiceField(choices=SyncKind.choices)

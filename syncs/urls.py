@@ -70,6 +70,7 @@ urlpatterns = [
     path("imports/<id:pk>/", imports.import_detail, name="import_detail"),
     path("imports/<id:pk>/run/", imports.import_run, name="import_run"),
     path("imports/<id:pk>/cancel/", imports.import_cancel, name="import_cancel"),
+    path("imports/<id:pk>/revert/", imports.import_revert, name="import_revert"),
     path("imports/<id:pk>/errors.csv", imports.import_errors_csv, name="import_errors_csv"),
     path("alerts/", alerts.alert_list, name="alert_list"),
     path("alerts/<id:pk>/acknowledge/", alerts.alert_acknowledge, name="alert_acknowledge"),

@@ -33,6 +33,8 @@ class Plan:
     # One dict per catalog the import touches (products only), see ImportJob.safeguard.
     safeguard: list[dict] = field(default_factory=list)
     catalogs_to_register: int = 0
+    # What the stored rows it updates would get, column by column: see summary.Tally.as_dict.
+    changes: dict = field(default_factory=dict)
 
     @property
     def safeguard_exceeded(self) -> bool:
@@ -40,7 +42,14 @@ class Plan:
 
 
 def safeguard_entry(
-    *, catalog_id, catalog: str, existing: int, created: int, stock_outs: int, changes: int
+    *,
+    catalog_id,
+    catalog: str,
+    existing: int,
+    created: int,
+    unchanged: int,
+    stock_outs: int,
+    changes: int,
 ) -> dict:
     """The figures for one catalog and whether they cross IMPORT_MAX_STOCKOUT_SHARE or half."""
     products = existing + created
@@ -51,6 +60,8 @@ def safeguard_entry(
         "catalog": catalog,
         "products": products,
         "existing": existing,
+        "created": created,
+        "unchanged": unchanged,
         "stock_outs": stock_outs,
         "changes": changes,
         "stock_out_share": round(stock_out_share, 4),
@@ -94,9 +105,17 @@ class CatalogResolver:
 
 
 class KindImport(ABC):
-    """Common shape of an import: feed records, then plan, then write."""
+    """Common shape of an import: feed records, then plan, then write.
 
-    def __init__(self, *, columns: R.Columns, errors: ErrorSink, job_catalog_id: int | None):
+    `job_id` names the job whose history (ImportChange rows) the write records.
+    """
+
+    kind: str  # an ImportKind
+
+    def __init__(
+        self, *, job_id: int, columns: R.Columns, errors: ErrorSink, job_catalog_id: int | None
+    ):
+        self.job_id = job_id
         self.columns = columns
         self.errors = errors
         self.catalogs = CatalogResolver(job_catalog_id)
@@ -107,8 +126,25 @@ class KindImport(ABC):
     def add(self, record: Record) -> None:
         """Validate one record and stage it, or send it to the error file."""
 
+    def parsed(self, record: Record, parser: Callable[..., dict], **options) -> dict | None:
+        """`parser`'s row for the record, its warnings noted in the error file; None when the
+        record is invalid (it went to the error file with its reason)."""
+        warnings: list[str] = []
+        try:
+            row = parser(self.columns, record.cells, warnings=warnings, **options)
+        except R.RowError as exc:
+            self.errors.add(record.line, record.cells, str(exc), warning="; ".join(warnings))
+            return None
+        if warnings:
+            self.errors.warn(record.line, record.cells, "; ".join(warnings))
+        return row
+
     def finish_staging(self, stream_factory: Callable[[], CsvStream]) -> None:  # noqa: B027
         """Called once every record was added; may re-read the file for late errors."""
+
+    @abstractmethod
+    def field_columns(self) -> dict[str, str]:
+        """The fields the file sets -> the CSV column a person knows each by."""
 
     @abstractmethod
     def plan(self) -> Plan:

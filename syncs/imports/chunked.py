@@ -12,7 +12,8 @@ from django.utils import timezone
 from syncs.imports import rows as R
 from syncs.imports.base import CHUNK_ROWS, Counts, KindImport, Plan, safeguard_entry
 from syncs.imports.reading import Record
-from syncs.models import Catalog, Customer, Priority, Product, SyncKind
+from syncs.imports.summary import Tally, encode
+from syncs.models import Catalog, Customer, ImportChange, ImportKind, Priority, Product, SyncKind
 from syncs.models.product import restore_inventory_after
 from syncs.services.sync_state import sync_state_mark_changed
 
@@ -41,6 +42,7 @@ class ChunkedImport(KindImport):
             self.errors.add(record.line, record.cells, f"duplicate of line {first}")
             return
         self._seen[key] = record.line
+        row["line"] = record.line
         self._buffer.append(row)
         self.staged += 1
         if len(self._buffer) >= CHUNK_ROWS:
@@ -77,6 +79,10 @@ class ChunkedImport(KindImport):
         """What identifies the row's stored object."""
 
     @abstractmethod
+    def shown_key(self, row: dict) -> str:
+        """The row's key as a person reads it in an example."""
+
+    @abstractmethod
     def changes(self, stored: dict, row: dict) -> dict:
         """field -> new value for what differs; empty when the row is unchanged."""
 
@@ -88,19 +94,42 @@ class ChunkedImport(KindImport):
     def update(self, pairs: list[tuple[dict, dict]]) -> list[int]:
         """Apply each (stored, changes) pair with a version bump; return the ids."""
 
-    def plan(self) -> Plan:
+    def compare(self, on_row=None) -> tuple[Counts, Tally]:
+        """Count what writing would do and tally the stored values it changes, a chunk at a time;
+        `on_row(row, stored or None, diff)` sees every row."""
         counts = Counts()
+        tally = Tally(self.field_columns())
         for chunk in self.chunks():
             stored = self.fetch(chunk)
             for row in chunk:
                 existing = stored.get(self.key(row))
+                diff = {}
                 if existing is None:
                     counts.created += 1
-                elif self.changes(existing, row):
-                    counts.updated += 1
                 else:
-                    counts.unchanged += 1
-        return Plan(counts=counts)
+                    diff = self.changes(existing, row)
+                    if diff:
+                        counts.updated += 1
+                        for name, value in diff.items():
+                            tally.add(
+                                field=name,
+                                line=row["line"],
+                                key=self.shown_key(row),
+                                old=encode(existing[name]),
+                                new=encode(value),
+                            )
+                    else:
+                        counts.unchanged += 1
+                if on_row is not None:
+                    on_row(row, existing, diff)
+        return counts, tally
+
+    def plan(self) -> Plan:
+        counts, tally = self.compare()
+        return Plan(
+            counts=counts,
+            changes=tally.as_dict(kind=self.kind, matched=counts.updated + counts.unchanged),
+        )
 
     def write(self) -> Counts:
         counts = Counts()
@@ -117,14 +146,50 @@ class ChunkedImport(KindImport):
                     changed.append((existing, diff))
                 else:
                     counts.unchanged += 1
-            ids = self.create(new) + self.update(changed)
+            created = self.create(new)
+            updated = self.update(changed)
+            self.record_history(created, changed)
             counts.created += len(new)
             counts.updated += len(changed)
-            sync_state_mark_changed(kind=self.sync_kind, object_ids=ids, priority=Priority.BULK)
+            sync_state_mark_changed(
+                kind=self.sync_kind, object_ids=created + updated, priority=Priority.BULK
+            )
         return counts
+
+    def record_history(self, created: list[int], changed: list[tuple[dict, dict]]) -> None:
+        """What a revert needs: the rows created, and each updated row's previous values (two
+        rows of the file finding the same customer: the first line's, as the update takes)."""
+        seen: set[int] = set()
+        changed = [
+            (stored, diff)
+            for stored, diff in changed
+            if not (stored["id"] in seen or seen.add(stored["id"]))
+        ]
+        ImportChange.objects.bulk_create(
+            [
+                ImportChange(job_id=self.job_id, object_id=pk, version=1, created=True)
+                for pk in created
+            ]
+            + [
+                ImportChange(
+                    job_id=self.job_id,
+                    object_id=stored["id"],
+                    version=stored["version"] + 1,
+                    before={name: encode(stored[name]) for name in diff},
+                    after={name: encode(value) for name, value in diff.items()},
+                )
+                for stored, diff in changed
+            ],
+            batch_size=1000,
+        )
+
+
+def product_shown_key(gtin: str, seller_id: str) -> str:
+    return f"{gtin} (seller {seller_id})" if seller_id else gtin
 
 
 class ProductChunkedImport(ChunkedImport):
+    kind = ImportKind.PRODUCTS
     sync_kind = SyncKind.PRODUCT
 
     def __init__(self, **kwargs):
@@ -132,14 +197,12 @@ class ProductChunkedImport(ChunkedImport):
         self.fields = R.product_fields(self.columns)
 
     def add(self, record: Record) -> None:
-        try:
-            row = R.parse_product(
-                self.columns,
-                record.cells,
-                has_default_catalog=self.catalogs.default_catalog_id is not None,
-            )
-        except R.RowError as exc:
-            self.errors.add(record.line, record.cells, str(exc))
+        row = self.parsed(
+            record,
+            R.parse_product,
+            has_default_catalog=self.catalogs.default_catalog_id is not None,
+        )
+        if row is None:
             return
         row["catalog_id"] = self.catalogs.resolve(row["catalog_ref"])
         self.stage(row, self.key(row), record)
@@ -165,34 +228,38 @@ class ProductChunkedImport(ChunkedImport):
     def changes(self, stored: dict, row: dict) -> dict:
         return {name: row[name] for name in self.fields if stored[name] != row[name]}
 
+    def shown_key(self, row: dict) -> str:
+        return product_shown_key(row["gtin"], row["seller_id"])
+
+    def field_columns(self) -> dict[str, str]:
+        return R.product_field_columns(self.fields)
+
     def plan(self) -> Plan:
         per_catalog: dict = {}
-        counts = Counts()
-        for chunk in self.chunks():
-            stored = self.fetch(chunk)
-            for row in chunk:
-                slot = per_catalog.setdefault(
-                    row["catalog_id"] or row["catalog_ref"],
-                    {"created": 0, "stock_outs": 0, "changes": 0},
-                )
-                existing = stored.get(self.key(row))
-                inventory = row.get("inventory")
-                if existing is None:
-                    counts.created += 1
-                    slot["created"] += 1
-                    if not inventory:
-                        slot["stock_outs"] += 1
-                elif self.changes(existing, row):
-                    counts.updated += 1
-                    slot["changes"] += 1
-                    if inventory == 0 and existing["inventory"] > 0:
-                        slot["stock_outs"] += 1
-                else:
-                    counts.unchanged += 1
+
+        def on_row(row: dict, existing: dict | None, diff: dict) -> None:
+            slot = per_catalog.setdefault(
+                row["catalog_id"] or row["catalog_ref"],
+                {"created": 0, "unchanged": 0, "stock_outs": 0, "changes": 0},
+            )
+            inventory = row.get("inventory")
+            if existing is None:
+                slot["created"] += 1
+                if not inventory:
+                    slot["stock_outs"] += 1
+            elif diff:
+                slot["changes"] += 1
+                if inventory == 0 and existing["inventory"] > 0:
+                    slot["stock_outs"] += 1
+            else:
+                slot["unchanged"] += 1
+
+        counts, tally = self.compare(on_row)
         return Plan(
             counts=counts,
             safeguard=_product_safeguard(per_catalog),
             catalogs_to_register=len(self.catalogs.unknown),
+            changes=tally.as_dict(kind=self.kind, matched=counts.updated + counts.unchanged),
         )
 
     def write(self) -> Counts:
@@ -249,6 +316,7 @@ def _product_safeguard(per_catalog: dict) -> list[dict]:
                 catalog=names.get(key, "") if known else f"Catalog {key} (new)",
                 existing=existing.get(key, 0) if known else 0,
                 created=slot["created"],
+                unchanged=slot["unchanged"],
                 stock_outs=slot["stock_outs"],
                 changes=slot["changes"],
             )
@@ -257,6 +325,7 @@ def _product_safeguard(per_catalog: dict) -> list[dict]:
 
 
 class CustomerChunkedImport(ChunkedImport):
+    kind = ImportKind.CUSTOMERS
     sync_kind = SyncKind.CUSTOMER
 
     def __init__(self, **kwargs):
@@ -274,6 +343,12 @@ class CustomerChunkedImport(ChunkedImport):
 
     def key(self, row: dict):
         return R.customer_key(row)
+
+    def shown_key(self, row: dict) -> str:
+        return R.customer_key(row)[1]
+
+    def field_columns(self) -> dict[str, str]:
+        return R.customer_field_columns(self.fields)
 
     def fetch(self, chunk: list[dict]) -> dict:
         wanted: dict[str, set[str]] = {}

@@ -41,18 +41,22 @@ def kind_import_for(
             return ProductCopyImport(
                 job_id=job_id, columns=columns, errors=errors, job_catalog_id=catalog_id
             )
-        return ProductChunkedImport(columns=columns, errors=errors, job_catalog_id=catalog_id)
+        return ProductChunkedImport(
+            job_id=job_id, columns=columns, errors=errors, job_catalog_id=catalog_id
+        )
     if kind == ImportKind.CUSTOMERS:
         columns = R.customer_columns(header)
         if connection.vendor == "postgresql":
             return CustomerCopyImport(
                 job_id=job_id, columns=columns, errors=errors, job_catalog_id=None
             )
-        return CustomerChunkedImport(columns=columns, errors=errors, job_catalog_id=None)
+        return CustomerChunkedImport(
+            job_id=job_id, columns=columns, errors=errors, job_catalog_id=None
+        )
     columns = R.order_columns(header)
     if connection.vendor == "postgresql":
         return OrderCopyImport(job_id=job_id, columns=columns, errors=errors, job_catalog_id=None)
-    return OrderChunkedImport(columns=columns, errors=errors, job_catalog_id=None)
+    return OrderChunkedImport(job_id=job_id, columns=columns, errors=errors, job_catalog_id=None)
 
 
 @dataclass

@@ -10,6 +10,8 @@ file. Both paths give the same result for the same file:
   are equal) is a "duplicate of line N". The same line twice is a mistake (a file joined to
   itself, an export retried) and would double an item. The same gtin twice with any difference
   (quantity, price, ad, substitution) is two items.
+- An order of more than MAX_ORDER_ITEMS rows is refused as a whole: "the order has N items;
+  CitrusAd takes at most 1,000 in one order" on each of its readable rows.
 - The first of these checks that finds something decides the messages of the order.
 - Items keep the file's order (position 0, 1, … by line).
 
@@ -29,23 +31,37 @@ from django.utils import timezone
 from syncs.imports import rows as R
 from syncs.imports.base import CHUNK_ROWS, Counts, Plan, report_lines
 from syncs.imports.chunked import ChunkedImport
-from syncs.imports.postgres import CopyImport, json_list
+from syncs.imports.errors import ErrorSink
+from syncs.imports.postgres import CopyImport, json_list, json_value
 from syncs.imports.reading import Record
-from syncs.models import Order, OrderItem, SyncKind
+from syncs.models import ImportKind, Order, OrderItem, SyncKind
+from syncs.models.order import MAX_ORDER_ITEMS
 
 _HEADERS = {name: header for header, name in R.ORDER_COLUMNS.items()}
 
 
-def _read(columns: R.Columns, record: Record) -> tuple[str, dict | None, str]:
-    """The order id a record belongs to, and its row, or why it cannot be read."""
+def _read(columns: R.Columns, record: Record, errors: ErrorSink) -> tuple[str, dict | None, str]:
+    """The order id a record belongs to, and its row, or why it cannot be read. Its warnings go
+    to the error file at once (the row may still be refused later, with its order)."""
+    warnings: list[str] = []
     try:
-        row = R.parse_order_item(columns, record.cells)
+        row = R.parse_order_item(columns, record.cells, warnings=warnings)
     except R.RowError as exc:
         # A bad row stays with the order it belongs to, when its id can be read at all.
         position = columns.index["id"]
         order_id = record.cells[position].strip() if position < len(record.cells) else ""
-        return order_id, None, str(exc)
-    return row["order_id"], row, ""
+        # PostgreSQL cannot stage a NUL: such an id groups apart from every readable one.
+        order_id = order_id.replace("\x00", "\ufffd")
+        row, message = None, str(exc)
+    else:
+        order_id, message = row["order_id"], ""
+    if warnings:
+        errors.warn(record.line, record.cells, "; ".join(warnings))
+    return order_id, row, message
+
+
+def too_many_items(count: int) -> str:
+    return f"the order has {count:,} items; CitrusAd takes at most {MAX_ORDER_ITEMS:,} in one order"
 
 
 def _poisoned(lines: list[int], own: dict[int, str]) -> list[tuple[int, str]]:
@@ -87,6 +103,7 @@ class OrderChunkedImport(ChunkedImport):
     ordered by order id and line, one order at a time, and the valid orders are staged in chunks
     like the other kinds' rows."""
 
+    kind = ImportKind.ORDERS
     sync_kind = SyncKind.ORDER
 
     def __init__(self, **kwargs):
@@ -98,7 +115,7 @@ class OrderChunkedImport(ChunkedImport):
         self._pending: list[tuple[str, int, bytes]] = []
 
     def add(self, record: Record) -> None:
-        order_id, row, message = _read(self.columns, record)
+        order_id, row, message = _read(self.columns, record, self.errors)
         blob = pickle.dumps((row, message), protocol=pickle.HIGHEST_PROTOCOL)
         self._pending.append((order_id, record.line, blob))
         if len(self._pending) >= CHUNK_ROWS:
@@ -114,7 +131,20 @@ class OrderChunkedImport(ChunkedImport):
         items = self._store.execute(
             "SELECT order_key, line, row FROM item ORDER BY order_key, line"
         )
-        for _order_id, group in itertools.groupby(items, key=itemgetter(0)):
+        sizes = self._store.execute("SELECT order_key, count(*) FROM item GROUP BY order_key")
+        too_large = {key: count for key, count in sizes if count > MAX_ORDER_ITEMS}
+        for order_id, group in itertools.groupby(items, key=itemgetter(0)):
+            if order_id in too_large:
+                # Refused whole, without holding its rows: an unreadable row keeps its reason.
+                message = too_many_items(too_large[order_id])
+                self._store.executemany(
+                    "INSERT INTO rejected VALUES (?, ?)",
+                    [
+                        (line, pickle.loads(blob)[1] or message)  # noqa: S301 (our own file)
+                        for _key, line, blob in group
+                    ],
+                )
+                continue
             # Our own temporary file, written above in this process: not untrusted input.
             rows = [(line, *pickle.loads(blob)) for _key, line, blob in group]  # noqa: S301
             problems = order_errors(rows, self.fields)
@@ -123,6 +153,7 @@ class OrderChunkedImport(ChunkedImport):
                 continue
             first = rows[0][1]
             order = {name: first[name] for name in ("order_id", *self.fields)}
+            order["line"] = rows[0][0]
             order["items"] = [row["item"] for _line, row, _message in rows]
             self._buffer.append(order)
             self.staged += 1
@@ -141,6 +172,12 @@ class OrderChunkedImport(ChunkedImport):
 
     def key(self, row: dict):
         return row["order_id"]
+
+    def shown_key(self, row: dict) -> str:
+        return row["order_id"]
+
+    def field_columns(self) -> dict[str, str]:
+        return R.order_field_columns(self.fields)
 
     def fetch(self, chunk: list[dict]) -> dict:
         ids = [row["order_id"] for row in chunk]
@@ -229,6 +266,9 @@ _ITEM_COLUMNS = ", ".join(R.ORDER_ITEM_FIELDS)
 _VERDICT = """
     SELECT line, CASE
         WHEN error IS NOT NULL THEN error
+        WHEN items_in_order > {max_items}
+            THEN 'the order has ' || to_char(items_in_order, 'FM999,999,999,999')
+                 || ' items; CitrusAd takes at most {max_items_shown} in one order'
         WHEN first_unreadable IS NOT NULL
             THEN 'line ' || first_unreadable || ' of the same order is invalid'
         WHEN differs IS NOT NULL
@@ -245,12 +285,13 @@ _VERDICT = """
             min(line) FILTER (WHERE same_as < line) OVER by_order AS first_duplicate
         FROM (
             SELECT order_key, line, error, first_line, first_unreadable, same_as,
-                   {differs} AS differs
+                   items_in_order, {differs} AS differs
             FROM (
                 SELECT *,
                     first_value(line) OVER by_line AS first_line,
                     {first_values}
                     min(line) FILTER (WHERE error IS NOT NULL) OVER by_order AS first_unreadable,
+                    count(*) OVER by_order AS items_in_order,
                     min(line) OVER (PARTITION BY order_key, {items}) AS same_as
                 FROM {table} s
                 WHERE NOT EXISTS (SELECT FROM {orders} o WHERE o.order_id = s.order_key)
@@ -262,12 +303,22 @@ _VERDICT = """
     ) rows_with_problems"""
 
 
+def _items_json(alias: str, *, order_by: str) -> str:
+    """An order's items as a jsonb array, as summary.encode gives them (amounts as text)."""
+    pairs = ", ".join(
+        f"'{name}', {json_value(f'{alias}.{name}', _ITEM_TYPES[name])}"
+        for name in R.ORDER_ITEM_FIELDS
+    )
+    return f"jsonb_agg(jsonb_build_object({pairs}) ORDER BY {order_by})"
+
+
 class OrderCopyImport(CopyImport):
     """Orders on PostgreSQL: every row is staged (an unreadable one with its error), the rows of
     invalid orders are found and reported in SQL, the rest are gathered into one row per order,
     compared with the stored orders and their items (in line order against position order),
     and written: an upsert of the new and changed orders, their items replaced."""
 
+    kind = ImportKind.ORDERS
     sync_kind = SyncKind.ORDER
     extra_columns = ("message text",)
 
@@ -294,7 +345,7 @@ class OrderCopyImport(CopyImport):
         return self._stage_columns
 
     def add(self, record: Record) -> None:
-        order_id, row, message = _read(self.columns, record)
+        order_id, row, message = _read(self.columns, record, self.errors)
         if row is None:
             self.stage((record.line, order_id, message, *[None] * (len(self._stage_columns) - 3)))
             return
@@ -312,6 +363,8 @@ class OrderCopyImport(CopyImport):
             for name in self.fields
         )
         verdict = _VERDICT.format(
+            max_items=MAX_ORDER_ITEMS,
+            max_items_shown=f"{MAX_ORDER_ITEMS:,}",
             table=self.table,
             orders=self.orders,
             items=_ITEM_COLUMNS,
@@ -335,9 +388,10 @@ class OrderCopyImport(CopyImport):
             # transaction, like the staging table (temp tables are per connection).
             cursor.execute(
                 f"""CREATE TEMP TABLE {self.orders} AS
-                    SELECT order_key AS order_id, {order_level}
+                    SELECT order_key AS order_id, {order_level} min(line) AS line,
                         array_agg(ROW({_ITEM_COLUMNS})::{self.item_type} ORDER BY line) AS items,
-                        bool_or(error IS NOT NULL){conflicts} AS suspect,
+                        bool_or(error IS NOT NULL) OR count(*) > {MAX_ORDER_ITEMS}{conflicts}
+                            AS suspect,
                         NULL::bigint AS cur_id, FALSE AS fields_changed, FALSE AS items_changed
                     FROM {self.table} GROUP BY order_key"""  # noqa: S608
             )
@@ -422,7 +476,27 @@ class OrderCopyImport(CopyImport):
         self.planned = Counts(
             created=created, updated=updated, unchanged=self.staged - created - updated
         )
-        return Plan(counts=self.planned)
+        return Plan(counts=self.planned, changes=self.tally(self.staged - created))
+
+    def field_columns(self) -> dict[str, str]:
+        return R.order_field_columns(self.fields)
+
+    def diff_source(self) -> tuple[str, dict]:
+        values = "".join(
+            f", to_jsonb(cur.{f}) AS o_{f}, to_jsonb(o.{f}) AS n_{f}" for f in self.fields
+        )
+        stored_items = _items_json("i", order_by="i.position")
+        new_items = _items_json("x", order_by="x.n")
+        sql = f"""SELECT o.line, o.order_id AS key, cur.id AS obj_id, cur.version{values},
+                    CASE WHEN o.items_changed THEN (
+                        SELECT {stored_items} FROM {OrderItem._meta.db_table} i
+                        WHERE i.order_id = cur.id) END AS o_items,
+                    CASE WHEN o.items_changed THEN (
+                        SELECT {new_items} FROM unnest(o.items) WITH ORDINALITY
+                            AS x({_ITEM_COLUMNS}, n)) END AS n_items
+                  FROM {self.orders} o JOIN {Order._meta.db_table} cur ON cur.id = o.cur_id
+                  WHERE o.fields_changed OR o.items_changed"""  # noqa: S608
+        return sql, {}
 
     def write(self) -> Counts:
         self._match()

@@ -20,9 +20,12 @@ from syncs.imports.base import (
     safeguard_entry,
 )
 from syncs.imports.reading import Record
+from syncs.imports.summary import EXAMPLES, Tally
 from syncs.models import (
     Catalog,
     Customer,
+    ImportChange,
+    ImportKind,
     Order,
     OrderItem,
     Product,
@@ -75,6 +78,28 @@ def json_list(items: list[str]) -> str:
 # or goes through COPY. Hence the S608 exemptions.
 
 
+# A field's value as the import history keeps it (summary.encode): amounts as text.
+def json_value(expression: str, sql_type: str) -> str:
+    return f"({expression})::text" if sql_type.startswith("numeric") else expression
+
+
+def jsonb(expression: str, sql_type: str) -> str:
+    return f"to_jsonb({json_value(expression, sql_type)})"
+
+
+def from_jsonb(text: str | None):
+    """A jsonb value a raw cursor read (Django has psycopg hand jsonb over as text)."""
+    return None if text is None else json.loads(text)
+
+
+def _empty(value: str) -> str:
+    return f"({value} IS NULL OR {value} IN ('null', '\"\"', '[]', '{{}}'))"
+
+
+def _cleared(field: str) -> str:
+    return f"({_empty(f'n_{field}')} AND NOT {_empty(f'o_{field}')})"
+
+
 # Rows written by one import above which the tables are analyzed straight after it.
 STATISTICS_REFRESH_ROWS = 10_000
 _WRITTEN = {
@@ -92,6 +117,12 @@ class CopyImport(KindImport):
     Each kind gives its staging columns, the columns that identify a row (duplicates within the
     file are found in SQL), and one statement that writes the changed rows into a CTE `up`
     (id, version, inserted) which `sync_state_mark_pending_cte` makes pending.
+
+    When the plan finds stored rows to update, it sets them aside in a second temp table, the
+    diff (line, key, obj_id, version, and o_<field> / n_<field>: each field's stored and new
+    value as jsonb), from the kind's `diff_source`. The summary is tallied from it, and the
+    write's statement records each row's previous values from it (ImportChange), in the same
+    statement that writes the rows.
     """
 
     sync_kind: str
@@ -99,12 +130,14 @@ class CopyImport(KindImport):
     # Staging columns filled after COPY, e.g. "cur_id bigint".
     extra_columns: tuple[str, ...] = ()
 
-    def __init__(self, *, job_id: int, **kwargs):
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.table = f"import_stage_{int(job_id)}"
+        self.table = f"import_stage_{int(self.job_id)}"
+        self.diff = f"{self.table}_diff"
         self._batch: list[tuple] = []
         self.staged = 0
         self.planned: Counts | None = None
+        self.diffed = False
         definition = ", ".join(
             (
                 *(f"{name} {kind}" for name, kind in self.stage_columns().items()),
@@ -112,7 +145,7 @@ class CopyImport(KindImport):
             )
         )
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}, {self.diff}")
             cursor.execute(f"CREATE TEMP TABLE {self.table} ({definition})")
 
     @abstractmethod
@@ -155,6 +188,90 @@ class CopyImport(KindImport):
             ((line, f"duplicate of line {first}") for line, first in sorted(duplicates.items())),
         )
 
+    @abstractmethod
+    def diff_source(self) -> tuple[str, dict]:
+        """SQL (and its parameters) selecting the rows the write updates: line, key, obj_id,
+        version, then o_<field> and n_<field> as jsonb for each of `field_columns()`."""
+
+    def tally(self, matched: int) -> dict:
+        """The plan's summary of what the update changes, from the diff (see the class)."""
+        fields = list(self.field_columns())
+        tally = Tally(self.field_columns())
+        if not (self.planned and self.planned.updated):
+            return tally.as_dict(kind=self.kind, matched=matched)
+        sql, params = self.diff_source()
+        figures = [
+            f"count(*) FILTER (WHERE o_{f} IS DISTINCT FROM n_{f} AND NOT {_cleared(f)}), "
+            f"count(*) FILTER (WHERE {_cleared(f)})"
+            for f in fields
+        ]
+        if "inventory" in fields:
+            figures.append(
+                "count(*) FILTER (WHERE (o_inventory)::int > 0 AND (n_inventory)::int = 0), "
+                "count(*) FILTER (WHERE (o_inventory)::int = 0 AND (n_inventory)::int > 0)"
+            )
+        values = ", ".join(f"('{f}', o_{f}, n_{f}, {_cleared(f)})" for f in fields)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMP TABLE {self.diff} AS {sql}", params)
+            self.diffed = True
+            cursor.execute(f"SELECT {', '.join(figures)} FROM {self.diff}")  # noqa: S608
+            row = cursor.fetchone()
+            for position, field in enumerate(fields):
+                changed, cleared = row[2 * position : 2 * position + 2]
+                tally.counts[field] = {"changed": changed, "cleared": cleared}
+            if "inventory" in fields:
+                tally.to_zero, tally.from_zero = row[-2], row[-1]
+            # The first lines of each column's changes and clears.
+            cursor.execute(
+                f"""SELECT field, cleared, line, key, o, n FROM (
+                        SELECT v.field, v.cleared, d.line, d.key, v.o, v.n,
+                               row_number() OVER (PARTITION BY v.field, v.cleared
+                                                  ORDER BY d.line) AS n_th
+                        FROM {self.diff} d
+                        CROSS JOIN LATERAL (VALUES {values}) AS v(field, o, n, cleared)
+                        WHERE v.o IS DISTINCT FROM v.n) examples
+                    WHERE n_th <= %s""",  # noqa: S608
+                [EXAMPLES],
+            )
+            for field, cleared, line, key, old, new in cursor.fetchall():
+                tally.example(
+                    field=field,
+                    kind="cleared" if cleared else "changed",
+                    line=line,
+                    key=key,
+                    old=from_jsonb(old),
+                    new=from_jsonb(new),
+                )
+        return tally.as_dict(kind=self.kind, matched=matched)
+
+    def _history(self) -> str:
+        """The CTE recording each written row (ImportChange): created, or its previous and new
+        values of the fields that change, from the diff. Parameter: job_id."""
+        if self.diffed:
+            fields = list(self.field_columns())
+
+            def values(prefix: str) -> str:
+                return " || ".join(
+                    f"(CASE WHEN o_{f} IS DISTINCT FROM n_{f} "
+                    f"THEN jsonb_build_object('{f}', {prefix}_{f}) ELSE '{{}}'::jsonb END)"
+                    for f in fields
+                )
+
+            changed = f"""LEFT JOIN (
+                    SELECT DISTINCT ON (obj_id) obj_id, {values("o")} AS before,
+                           {values("n")} AS after
+                    FROM {self.diff} ORDER BY obj_id, line
+                ) d ON d.obj_id = up.id AND NOT up.inserted"""  # noqa: S608
+            before_after = "d.before, d.after"
+        else:
+            changed, before_after = "", "NULL::jsonb, NULL::jsonb"
+        return f"""history AS (
+                INSERT INTO {ImportChange._meta.db_table}
+                    (job_id, object_id, version, created, before, after)
+                SELECT %(job_id)s, up.id, up.version, up.inserted, {before_after}
+                FROM up {changed}
+            )"""  # noqa: S608
+
     def nothing_to_write(self) -> bool:
         # Nothing new, nothing changed (the plan just looked, in this transaction): the write
         # would only repeat the comparison. A row edited since then is newer than the file anyway.
@@ -163,12 +280,14 @@ class CopyImport(KindImport):
     def write_and_mark(self, upsert: str, params: dict) -> Counts:
         """Run `WITH <upsert>, marked …`; queue a drain after commit when any row became pending."""
         mark = sync_state_mark_pending_cte(kind=self.sync_kind, source="up")
-        sql = f"""WITH {upsert}, {mark.sql}
+        sql = f"""WITH {upsert}, {self._history()}, {mark.sql}
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
                    (SELECT count(*) FROM marked)
             FROM up"""  # noqa: S608
         with connection.cursor() as cursor:
-            cursor.execute(sql, {**params, **mark.params, "now": timezone.now()})
+            cursor.execute(
+                sql, {**params, **mark.params, "now": timezone.now(), "job_id": self.job_id}
+            )
             created, updated, marked = cursor.fetchone()
         if marked:
             mark.enqueue_after_commit()
@@ -186,12 +305,13 @@ class CopyImport(KindImport):
 
     def close(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}, {self.diff}")
 
 
 class ProductCopyImport(CopyImport):
     """Products on PostgreSQL: one INSERT … ON CONFLICT … DO UPDATE … WHERE changed."""
 
+    kind = ImportKind.PRODUCTS
     sync_kind = SyncKind.PRODUCT
     key_columns = ("catalog_id", "catalog_ref", "gtin", "seller_id")
 
@@ -203,14 +323,12 @@ class ProductCopyImport(CopyImport):
         return _PRODUCT_STAGE
 
     def add(self, record: Record) -> None:
-        try:
-            row = R.parse_product(
-                self.columns,
-                record.cells,
-                has_default_catalog=self.catalogs.default_catalog_id is not None,
-            )
-        except R.RowError as exc:
-            self.errors.add(record.line, record.cells, str(exc))
+        row = self.parsed(
+            record,
+            R.parse_product,
+            has_default_catalog=self.catalogs.default_catalog_id is not None,
+        )
+        if row is None:
             return
         catalog_id = self.catalogs.resolve(row["catalog_ref"])
         get = row.get
@@ -242,6 +360,25 @@ class ProductCopyImport(CopyImport):
                    LEFT JOIN {Product._meta.db_table} cur
                      ON cur.catalog_id = s.cat AND cur.gtin = s.gtin
                     AND cur.seller_id = s.seller_id"""  # noqa: S608
+
+    def field_columns(self) -> dict[str, str]:
+        return R.product_field_columns(self.fields)
+
+    def diff_source(self) -> tuple[str, dict]:
+        values = "".join(
+            f", {jsonb(f'cur.{f}', _PRODUCT_STAGE[f])} AS o_{f}, "
+            f"{jsonb(f's.{f}', _PRODUCT_STAGE[f])} AS n_{f}"
+            for f in self.fields
+        )
+        # The key as ProductChunkedImport.shown_key gives it.
+        key = (
+            "s.gtin || CASE WHEN s.seller_id = '' THEN '' "
+            "ELSE ' (seller ' || s.seller_id || ')' END"
+        )
+        sql = f"""SELECT s.line, {key} AS key, cur.id AS obj_id, cur.version{values}
+                  FROM {self._source()}
+                  WHERE cur.id IS NOT NULL AND {self._changed("s")}"""  # noqa: S608
+        return sql, {}
 
     def _changed(self, new: str, stored_alias: str = "cur") -> str:
         if not self.fields:
@@ -286,13 +423,17 @@ class ProductCopyImport(CopyImport):
                     catalog=names.get(cat, "") if cat is not None else f"Catalog {ref} (new)",
                     existing=existing.get(cat, 0),
                     created=created,
+                    unchanged=total - created - updated,
                     stock_outs=stock_outs,
                     changes=updated,
                 )
             )
         self.planned = counts
         return Plan(
-            counts=counts, safeguard=safeguard, catalogs_to_register=len(self.catalogs.unknown)
+            counts=counts,
+            safeguard=safeguard,
+            catalogs_to_register=len(self.catalogs.unknown),
+            changes=self.tally(counts.updated + counts.unchanged),
         )
 
     def write(self) -> Counts:
@@ -333,6 +474,7 @@ class CustomerCopyImport(CopyImport):
     constraint to upsert on: one statement updates the matched customers that change and
     inserts the new ones. Merging is CustomerChunkedImport.merged, in SQL."""
 
+    kind = ImportKind.CUSTOMERS
     sync_kind = SyncKind.CUSTOMER
     key_columns = ("key_name", "key_value")
     extra_columns = ("cur_id bigint",)
@@ -411,6 +553,19 @@ class CustomerCopyImport(CopyImport):
     def _params(self) -> dict:
         return {f"keys_{name}": keys for name, keys in self.dict_keys.items()}
 
+    def field_columns(self) -> dict[str, str]:
+        return R.customer_field_columns(self.fields)
+
+    def diff_source(self) -> tuple[str, dict]:
+        values = "".join(
+            f", to_jsonb(cur.{f}) AS o_{f}, to_jsonb({self._merged(f)}) AS n_{f}"
+            for f in self.fields
+        )
+        sql = f"""SELECT s.line, s.key_value AS key, cur.id AS obj_id, cur.version{values}
+                  FROM {self.table} s JOIN {Customer._meta.db_table} cur ON cur.id = s.cur_id
+                  WHERE {self._changed()}"""  # noqa: S608
+        return sql, self._params()
+
     def plan(self) -> Plan:
         self._match()
         with connection.cursor() as cursor:
@@ -424,7 +579,7 @@ class CustomerCopyImport(CopyImport):
             )
             created, updated, total = cursor.fetchone()
         self.planned = Counts(created=created, updated=updated, unchanged=total - created - updated)
-        return Plan(counts=self.planned)
+        return Plan(counts=self.planned, changes=self.tally(total - created))
 
     def write(self) -> Counts:
         self._match()

@@ -16,10 +16,16 @@ from typing import BinaryIO
 # A cell may hold a long JSON array of tags; above this a record is refused, not read into memory.
 MAX_CELL_CHARS = 1_000_000
 csv.field_size_limit(MAX_CELL_CHARS)
+# A physical line is read at most this far ("\r\n" included): a longer one is refused before the
+# rest of it is read, so a file without newlines never sits in memory whole.
+_LINE_LIMIT = MAX_CELL_CHARS + 2
 
 _SNIFF_BYTES = 1024 * 1024
 # Bytes that Windows-1252 leaves undefined: a file holding them is Latin-1.
 _UNDEFINED_IN_CP1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")
+# The columns an error file adds to the file's own: a re-upload of one is read as the original.
+ERROR_COLUMN = "error"
+WARNING_COLUMN = "warning"
 ENCODING_LABELS = {
     "utf-8": "UTF-8",
     "utf-8-sig": "UTF-8",
@@ -36,6 +42,41 @@ class ImportFileError(Exception):
 class Record:
     line: int  # the physical line the record starts on, 1 = the header
     cells: list[str]
+
+
+class _UnclosedQuote(Exception):
+    """The csv reader asked for another line of a record at the end of the file."""
+
+
+class _LineTooLong(Exception):
+    """A physical line runs past the cell limit."""
+
+
+class _Lines:
+    """The file's physical lines for the csv reader, one `readline` each.
+
+    A line longer than the cell limit is refused while it is read. `in_record` counts the lines
+    the reader took for the record it is reading: when it asks for one more at the end of the
+    file, a quoted cell was never closed (the csv module would quietly end the record there).
+    """
+
+    def __init__(self, text: io.TextIOBase):
+        self._readline = text.readline
+        self.in_record = 0
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = self._readline(_LINE_LIMIT)
+        if not line:
+            if self.in_record:
+                raise _UnclosedQuote
+            raise StopIteration
+        if len(line) == _LINE_LIMIT and line[-1] != "\n":
+            raise _LineTooLong
+        self.in_record += 1
+        return line
 
 
 class CountingReader(io.RawIOBase):
@@ -107,13 +148,19 @@ class CsvStream:
         )
         self._last_line = 0
         try:
-            first = self._text.readline()
+            first = self._text.readline(_LINE_LIMIT)
         except UnicodeDecodeError:
             self.close()
             raise ImportFileError(self._decode_message()) from None
         if not first.strip():
             self.close()
             raise ImportFileError("The file is empty: it needs a header line and rows.")
+        if len(first) == _LINE_LIMIT and first[-1] != "\n":
+            self.close()
+            raise ImportFileError(
+                f"Line 1 (the header) is longer than {MAX_CELL_CHARS:,} characters; the file is "
+                "probably not a CSV with one record per line."
+            )
         self.delimiter = detect_delimiter(first)
         try:
             header = next(csv.reader([first], delimiter=self.delimiter))
@@ -121,8 +168,11 @@ class CsvStream:
             self.close()
             raise ImportFileError(f"Line 1 (the header) cannot be read: {exc}.") from None
         self.header = [name.strip() for name in header]
+        # A downloaded error file, fixed and uploaded again: its cells carry formula_safe's `'`.
+        self.is_error_file = ERROR_COLUMN in self.header
         self._last_line = 1
-        self._reader = csv.reader(self._text, delimiter=self.delimiter)
+        self._lines = _Lines(self._text)
+        self._reader = csv.reader(self._lines, delimiter=self.delimiter)
 
     @property
     def bytes_read(self) -> int:
@@ -141,20 +191,38 @@ class CsvStream:
 
     def records(self) -> Iterator[Record]:
         """Each non-blank record and the line it starts on; a broken file raises ImportFileError."""
-        reader = self._reader
+        reader, lines = self._reader, self._lines
         while True:
             start = self._last_line + 1
+            lines.in_record = 0
             try:
                 cells = next(reader)
             except StopIteration:
                 return
             except UnicodeDecodeError:
                 raise ImportFileError(self._decode_message()) from None
+            except _UnclosedQuote:
+                raise ImportFileError(
+                    f"Line {start}: a quoted cell opened on this line is not closed by the end "
+                    "of the file (a '\"' is missing)."
+                ) from None
+            except _LineTooLong:
+                raise ImportFileError(
+                    f"Line {start + lines.in_record} is longer than {MAX_CELL_CHARS:,} "
+                    "characters; the file is probably not a CSV with one record per line."
+                ) from None
             except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise ImportFileError(
+                        f"Line {start}: a cell runs past {MAX_CELL_CHARS:,} characters (a quoted "
+                        "cell opened on this line is probably not closed)."
+                    ) from None
                 raise ImportFileError(f"Line {start} cannot be read as CSV: {exc}.") from None
             self._last_line = reader.line_num + 1
             if not cells or (len(cells) == 1 and not cells[0].strip()):
                 continue
+            if self.is_error_file:
+                cells = [formula_unguard(cell) for cell in cells]
             yield Record(line=start, cells=cells)
 
     def close(self) -> None:
@@ -191,8 +259,15 @@ def parse_list(value: str) -> list[str]:
 
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell that starts with the guard itself is guarded too, so formula_unguard can undo it exactly.
+_GUARDED_STARTS = (*_FORMULA_STARTS, "'")
 
 
 def formula_safe(value: str) -> str:
     """Prefix a cell a spreadsheet would evaluate with `'`, so it is shown as text."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    return "'" + value if value.startswith(_GUARDED_STARTS) else value
+
+
+def formula_unguard(value: str) -> str:
+    """The cell formula_safe was given: an error file uploaded again gives the original values."""
+    return value[1:] if value.startswith("'") else value

@@ -19,13 +19,11 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from stdnum import ean
 
-from syncs.imports.reading import ImportFileError, parse_list
+from syncs.imports.reading import ERROR_COLUMN, WARNING_COLUMN, ImportFileError, parse_list
 from syncs.models.customer import CUSTOBAR_PERMISSION_FIELDS, CUSTOBAR_TEXT_FIELDS, Customer
 from syncs.models.product import GTIN_MAX_LENGTH, Product
 from syncs.models.validators import MAX_LIST_ITEM_LENGTH
 
-# A column the error CSV adds: a corrected error file can be uploaded again as it is.
-ERROR_COLUMN = "error"
 MAX_INVENTORY = 2_147_483_647
 _MAX_MONEY = Decimal("10000000000")  # DecimalField(max_digits=12, decimal_places=2)
 _CENT = Decimal("0.01")
@@ -38,6 +36,10 @@ _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9-]+$")
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
+
+
+# The columns an error file adds: a corrected error file can be uploaded again as it is.
+_ERROR_FILE_COLUMNS = (ERROR_COLUMN, WARNING_COLUMN)
 
 
 class RowError(ValueError):
@@ -123,9 +125,10 @@ class Columns:
             if name in index:
                 raise ImportFileError(f"The header names the column {name!r} twice.")
             index[name] = position
-            if name != ERROR_COLUMN and not known(name):
+            if name not in _ERROR_FILE_COLUMNS and not known(name):
                 raise ImportFileError(f"Unknown column {name!r} in the header (line 1). {what}")
-        index.pop(ERROR_COLUMN, None)
+        for name in _ERROR_FILE_COLUMNS:
+            index.pop(name, None)
         return cls(header=header, index=index)
 
     def has(self, name: str) -> bool:
@@ -143,8 +146,14 @@ class Columns:
 
 
 def check_width(columns: Columns, cells: list[str]) -> None:
+    """The row has the header's cells, none holding a NUL (PostgreSQL cannot store one)."""
     if len(cells) != len(columns.header):
         raise RowError(f"the row has {len(cells)} cells; the header has {len(columns.header)}")
+    if "\x00" in "".join(cells):
+        position = next(i for i, cell in enumerate(cells) if "\x00" in cell)
+        raise RowError(
+            f"{columns.header[position]} contains a NUL character, which cannot be stored"
+        )
 
 
 # --- Cell parsers ---------------------------------------------------------------------------
@@ -172,11 +181,20 @@ def _check_digit_ok(digits: str) -> bool:
 
 
 def parse_gtin(column: str, value: str) -> str:
+    """A product code: required, and one CitrusAd can take (see parse_code)."""
     value = parse_code(column, value)
     if not value:
         raise RowError(f"{column} is required")
-    # CitrusAd takes any product code (a SKU too); only GTIN-shaped codes carry a check digit.
-    # The quick sum clears the million good ones; python-stdnum has the last word on the rest.
+    return value
+
+
+def gtin_warning(column: str, value: str) -> str:
+    """A warning when a GTIN-shaped code (8, 12, 13 or 14 digits) has a wrong GS1 check digit.
+
+    CitrusAd takes any product code ("can be substituted for any unique code or SKU"; its own
+    example 23556578965543 has no valid check digit), so this never refuses the row.
+    The quick sum clears the million good ones; python-stdnum has the last word on the rest.
+    """
     if (
         value.isascii()  # "²".isdigit() is true, and int("²") fails
         and value.isdigit()
@@ -184,8 +202,8 @@ def parse_gtin(column: str, value: str) -> str:
         and not _check_digit_ok(value)
         and not ean.is_valid(value)
     ):
-        raise RowError(f"{column} {value} has a wrong check digit")
-    return value
+        return f"{column} {value} has a wrong GS1 check digit (imported as it is)"
+    return ""
 
 
 def parse_whole(column: str, value: str, *, required: bool = False) -> int | None:
@@ -306,13 +324,22 @@ def product_fields(columns: Columns) -> tuple[str, ...]:
     )
 
 
+def product_field_columns(fields: tuple[str, ...]) -> dict[str, str]:
+    """Each Product field the file sets -> its CSV column."""
+    headers = {field: header for header, field in PRODUCT_COLUMNS.items()}
+    return {field: headers[field] for field in fields}
+
+
 # The model's limits (the name and image URL travel as 750-character tags).
 _NAME_MAX_LENGTH = Product._meta.get_field("name").max_length
 _IMAGE_URL_MAX_LENGTH = Product._meta.get_field("image_url").max_length
 
 
-def parse_product(columns: Columns, cells: list[str], *, has_default_catalog: bool) -> dict:
-    """One product row: {"catalog_ref": str | None, "gtin", "seller_id", and the set fields}."""
+def parse_product(
+    columns: Columns, cells: list[str], *, has_default_catalog: bool, warnings: list[str]
+) -> dict:
+    """One product row: {"catalog_ref": str | None, "gtin", "seller_id", and the set fields};
+    what is worth a warning but imports all the same is appended to `warnings`."""
     check_width(columns, cells)
     index = columns.index
     row: dict = {}
@@ -323,6 +350,8 @@ def parse_product(columns: Columns, cells: list[str], *, has_default_catalog: bo
         raise RowError("catalogId is required (or choose a catalog for the whole file)")
     row["catalog_ref"] = catalog_ref or None
     row["gtin"] = parse_gtin("gtin", cells[index["gtin"]])
+    if warning := gtin_warning("gtin", row["gtin"]):
+        warnings.append(warning)
     row["seller_id"] = (
         parse_code("sellerId", cells[index["sellerId"]]) if "sellerId" in index else ""
     )
@@ -381,6 +410,12 @@ def customer_fields(columns: Columns) -> tuple[str, ...]:
     if any(name.startswith(CUSTOMER_TARGETING_PREFIX) for name in columns.index):
         fields.append("targeting_data")
     return tuple(fields)
+
+
+def customer_field_columns(fields: tuple[str, ...]) -> dict[str, str]:
+    """Each Customer field the file sets -> the CSV column(s) a person knows it by."""
+    names = {"company_fields": "COMPANY__ fields", "targeting_data": "targeting: keys"}
+    return {field: names.get(field, field) for field in fields}
 
 
 def customer_dict_keys(columns: Columns) -> dict[str, list[str]]:
@@ -513,12 +548,20 @@ def order_fields(columns: Columns) -> tuple[str, ...]:
     )
 
 
+def order_field_columns(fields: tuple[str, ...]) -> dict[str, str]:
+    """Each Order field the file sets (and `items`) -> its CSV column."""
+    headers = {field: header for header, field in ORDER_COLUMNS.items()}
+    return {**{field: headers[field] for field in fields}, "items": "items"}
+
+
 # Order rows name the same products again and again: their GTINs are checked once.
 _order_item_gtin = functools.lru_cache(maxsize=65536)(parse_gtin)
+_order_gtin_warning = functools.lru_cache(maxsize=65536)(gtin_warning)
 
 
-def parse_order_item(columns: Columns, cells: list[str]) -> dict:
-    """One order item row: {"order_id", the order-level fields, "item": {...}}."""
+def parse_order_item(columns: Columns, cells: list[str], *, warnings: list[str]) -> dict:
+    """One order item row: {"order_id", the order-level fields, "item": {...}}; a GTIN or
+    substitutedFor with a wrong check digit is appended to `warnings`."""
     check_width(columns, cells)
     index = columns.index
     order_id = parse_text("id", cells[index["id"]], 100)
@@ -558,4 +601,11 @@ def parse_order_item(columns: Columns, cells: list[str]) -> dict:
             else ""
         ),
     }
+    item = row["item"]
+    if warning := _order_gtin_warning("gtin", item["gtin"]):
+        warnings.append(warning)
+    if item["substituted_for"] and (
+        warning := _order_gtin_warning("substitutedFor", item["substituted_for"])
+    ):
+        warnings.append(warning)
     return row

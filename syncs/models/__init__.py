@@ -10,7 +10,13 @@ from syncs.models.audit import AuditEvent
 from syncs.models.catalog import Catalog
 from syncs.models.customer import Customer
 from syncs.models.feed import Feed, FeedRun, FeedRunStatus, FeedRunTrigger
-from syncs.models.imports import ImportEncoding, ImportJob, ImportKind, ImportStatus
+from syncs.models.imports import (
+    ImportChange,
+    ImportEncoding,
+    ImportJob,
+    ImportKind,
+    ImportStatus,
+)
 from syncs.models.order import Order, OrderItem
 from syncs.models.product import DeletionState, Product
 from syncs.models.stockout import (
@@ -42,6 +48,7 @@ __all__ = [
     "FeedRun",
     "FeedRunStatus",
     "FeedRunTrigger",
+    "ImportChange",
     "ImportEncoding",
     "ImportJob",
     "ImportKind",

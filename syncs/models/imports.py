@@ -71,11 +71,32 @@ class ImportJob(models.Model):
     rows_updated = models.PositiveBigIntegerField(default=0)
     rows_unchanged = models.PositiveBigIntegerField(default=0)
     rows_invalid = models.PositiveBigIntegerField(default=0)
+    rows_warned = models.PositiveBigIntegerField(
+        default=0, help_text="Rows imported with a warning (a GTIN's check digit)."
+    )
     progress_done = models.PositiveBigIntegerField(default=0, help_text="Bytes of the file read.")
     progress_total = models.PositiveBigIntegerField(default=0, help_text="Bytes in the file.")
     # [{"line": 12, "message": "..."}], at most INLINE_ERRORS of them.
     errors = models.JSONField(default=list, blank=True)
+    # [{"line": 12, "message": "..."}], at most INLINE_ERRORS of them.
+    warnings = models.JSONField(default=list, blank=True)
     error_file_path = models.CharField(max_length=500, blank=True, default="")
+    # What the import changes (a dry run: would change) column by column, per catalog, and
+    # what an admin must not miss: see syncs.imports.summary.
+    changes = models.JSONField(default=dict, blank=True)
+    # A revert is a job too: it undoes `reverts`, and says what it could not undo.
+    reverts = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reverted_by"
+    )
+    delete_remote = models.BooleanField(
+        default=False, help_text="Revert: delete the rows the import created in the platforms too."
+    )
+    rows_removed = models.PositiveBigIntegerField(default=0, help_text="Revert: rows removed.")
+    rows_skipped = models.PositiveBigIntegerField(
+        default=0, help_text="Revert: rows changed since the import, left alone."
+    )
+    # Revert: [{"object_id", "key", "reason"}], the first INLINE_ERRORS rows left alone.
+    skipped = models.JSONField(default=list, blank=True)
     # The outcome in one sentence ("Imported 12 rows.", "Nothing written: 3 rows are invalid.").
     message = models.TextField(blank=True, default="")
     # The safeguard's figures per catalog: [{"catalog_id", "catalog", "products",
@@ -105,6 +126,10 @@ class ImportJob(models.Model):
         return f"{self.get_kind_display()} import {self.pk} ({self.status})"
 
     @property
+    def is_revert(self) -> bool:
+        return self.reverts_id is not None
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (
             ImportStatus.SUCCEEDED,
@@ -119,3 +144,25 @@ class ImportJob(models.Model):
         if not self.progress_total:
             return 0
         return min(99, self.progress_done * 100 // self.progress_total)
+
+
+class ImportChange(models.Model):
+    """One row an import created or updated: what reverting it and the field history need.
+
+    `version` is the row's version the import left: a row whose version moved on since was
+    changed again and is not reverted. `before` holds the previous values of the fields the
+    import changed (None when it created the row), `after` the values it wrote. Values are
+    JSON: amounts as text, dates as ISO 8601 (see syncs.imports.history).
+    """
+
+    pk = models.CompositePrimaryKey("job", "object_id")
+    # The primary key leads with the job: no index of its own.
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+", db_index=False)
+    object_id = models.BigIntegerField(db_index=True)
+    version = models.PositiveBigIntegerField()
+    created = models.BooleanField(default=False)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"import {self.job_id}: {self.object_id} v{self.version}"

@@ -3,6 +3,9 @@ from django.db.models import Q
 
 from syncs.models.validators import validate_string_list
 
+# The most items one order may carry: CitrusAd refuses a larger order (the sandbox emulates it).
+MAX_ORDER_ITEMS = 1000
+
 
 class Order(models.Model):
     """A CitrusAd order; `order_id` is the documented `id`, reused when an edit is re-sent."""

@@ -148,8 +148,11 @@ def import_job_create(
     return job
 
 
-def import_job_start_real(*, job: ImportJob, actor: AbstractBaseUser | None) -> ImportJob:
+def import_job_start_real(
+    *, job: ImportJob, actor: AbstractBaseUser | None, valid_rows_only: bool = False
+) -> ImportJob:
     """Import for real what a dry run checked (or the safeguard stopped): once per file.
+    `valid_rows_only`: the same file, skipping the rows the dry run found invalid.
 
     The job's row is locked, so a second click waits for the first and then finds the import
     it started instead of starting another.
@@ -166,7 +169,7 @@ def import_job_start_real(*, job: ImportJob, actor: AbstractBaseUser | None) -> 
             original_name=job.original_name,
             catalog=job.catalog,
             dry_run=False,
-            skip_invalid=job.skip_invalid,
+            skip_invalid=job.skip_invalid or valid_rows_only,
             confirm_large_change=job.confirm_large_change or job.needs_confirmation,
             encoding=job.encoding,
         )
@@ -224,6 +227,13 @@ def _safeguard_message(plan: Plan) -> str:
         f"{limit:.0%} of a catalog's products to zero inventory or change more than half of "
         "them. " + "; ".join(parts) + ". Confirm that you mean it to go ahead."
     )
+
+
+def _warned_sentence(warned: int) -> str:
+    if not warned:
+        return ""
+    rows = f"{warned:,} row{'s' if warned != 1 else ''}"
+    return f" {rows} with a warning, imported as {'they are' if warned != 1 else 'it is'}."
 
 
 def import_job_run(*, job_id: int) -> ImportJob:
@@ -299,10 +309,12 @@ def import_job_run(*, job_id: int) -> ImportJob:
     else:
         plan = result.plan
         invalid = sink["errors"].count
+        warned = _warned_sentence(sink["errors"].warned)
         counts = result.counts or plan.counts
         fields.update(
             rows_read=result.rows_read,
             rows_invalid=invalid,
+            changes=plan.changes,
             rows_created=counts.created,
             rows_updated=counts.updated,
             rows_unchanged=counts.unchanged,
@@ -319,6 +331,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
                     f"Imported: {counts.created:,} created, {counts.updated:,} updated, "
                     f"{counts.unchanged:,} unchanged"
                     + (f"; {invalid:,} invalid rows skipped." if invalid else ".")
+                    + warned
                 ),
             )
             for catalog in result.registered:
@@ -339,20 +352,24 @@ def import_job_run(*, job_id: int) -> ImportJob:
                 f"{counts.unchanged:,} unchanged"
             )
             if "message" in outcome:
-                message = f"Dry run: {figures}. {outcome['message']}"
+                message = f"Dry run: {figures}. {outcome['message']}{warned}"
             else:
-                message = f"Dry run, nothing written: {figures}" + (
-                    f"; {invalid:,} invalid rows would be skipped." if invalid else "."
+                message = (
+                    f"Dry run, nothing written: {figures}"
+                    + (f"; {invalid:,} invalid rows would be skipped." if invalid else ".")
+                    + warned
                 )
             fields.update(status=ImportStatus.SUCCEEDED, message=message)
     errors = sink.get("errors")
     if errors is not None:
         fields.update(
             errors=errors.inline(),
+            warnings=errors.inline_warnings(),
             rows_invalid=errors.count,
-            error_file_path=str(error_path) if errors.count else "",
+            rows_warned=errors.warned,
+            error_file_path=str(error_path) if errors.count or errors.warned else "",
         )
-        if not errors.count:
+        if not (errors.count or errors.warned):
             error_path.unlink(missing_ok=True)
     fields.update(finished_at=timezone.now(), progress_done=job.file_size)
     # A cancellation that arrived while the outcome was being decided keeps its status, unless

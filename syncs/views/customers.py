@@ -7,6 +7,7 @@ from syncs.forms import ConfirmForm, SearchForm
 from syncs.models import SyncKind
 from syncs.selectors.audit import audit_event_for
 from syncs.selectors.customers import customer_search as customer_search_query
+from syncs.selectors.history import field_history_list
 from syncs.selectors.sync_batches import sync_batch_for_key
 from syncs.selectors.sync_states import sync_state_for
 from syncs.services.customers import customer_forget, customer_mark_deleted
@@ -58,6 +59,8 @@ def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "states": states.get(customer.pk, {}),
         "batches": sync_batch_for_key(key=key, kind=SyncKind.CUSTOMER),
         "events": audit_event_for(object_kind="customer", object_id=customer.pk),
+        "field_history": field_history_list(kind=SyncKind.CUSTOMER, object_id=customer.pk),
+        "can_import": request.user.has_perm("syncs.import_data"),
         "can_forget": request.user.has_perm("syncs.forget_customer"),
         "can_retry": request.user.has_perm("syncs.retry_sync"),
     }

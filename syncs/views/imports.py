@@ -9,9 +9,16 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from syncs.forms import ImportUploadForm, parse_row_id
+from syncs.forms import ImportUploadForm, RevertForm, parse_row_id
 from syncs.models import ImportJob, ImportStatus
 from syncs.selectors.imports import import_job_follow_up, import_job_get, import_job_list
+from syncs.services.import_revert import (
+    REMOTE_DELETION,
+    import_job_revert,
+    import_revert_for,
+    import_revert_preview,
+    import_revert_problem,
+)
 from syncs.services.imports import (
     import_job_cancel,
     import_job_create,
@@ -83,13 +90,26 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         and not job.rows_invalid
         and not job.needs_confirmation
     )
+    # From a dry run with invalid rows: the same file, skipping them, without uploading again.
+    valid_rows_importable = (
+        not upload_removed
+        and job.dry_run
+        and job.status == ImportStatus.SUCCEEDED
+        and job.rows_invalid
+        and not job.skip_invalid
+        and (job.rows_created or job.rows_updated)
+    )
+    finished_import = job.is_finished and not job.is_revert
     context = {
         "job": job,
         "clean_dry_run": clean_dry_run,
+        "valid_rows_importable": valid_rows_importable,
         "upload_removed": upload_removed,
         "error_file_removed": error_file_removed,
         "retention_days": days,
-        "follow_up": import_job_follow_up(job=job) if job.is_finished else None,
+        "follow_up": import_job_follow_up(job=job) if finished_import else None,
+        "revert": import_revert_for(job=job) if finished_import else None,
+        "revertable": finished_import and not import_revert_problem(job=job),
     }
     return render_page(request, "imports/detail.html", context, partial="job")
 
@@ -102,7 +122,9 @@ def import_run(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """
     job = _get_import_for(request.user, pk)
     try:
-        follow_up = import_job_start_real(job=job, actor=request.user)
+        follow_up = import_job_start_real(
+            job=job, actor=request.user, valid_rows_only=request.POST.get("valid_only") == "1"
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("import_detail", pk=pk)
@@ -128,3 +150,34 @@ def import_errors_csv(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def import_revert(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Revert an import: the confirmation counts the rows, its POST starts the revert job."""
+    job = _get_import_for(request.user, pk)
+    started = import_revert_for(job=job)
+    if started is not None:
+        return redirect("import_detail", pk=started.pk)
+    problem = import_revert_problem(job=job)
+    if problem:
+        messages.error(request, problem)
+        return redirect("import_detail", pk=pk)
+    form = RevertForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            revert = import_job_revert(
+                job=job, actor=request.user, delete_remote=form.cleaned_data["delete_remote"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("import_detail", pk=pk)
+        return redirect("import_detail", pk=revert.pk)
+    context = {
+        "job": job,
+        "form": form,
+        "preview": import_revert_preview(job=job),
+        "remote_deletion": REMOTE_DELETION.get(job.kind, ""),
+    }
+    status = 400 if form.errors else 200
+    return render_page(request, "imports/revert_confirm.html", context, status=status)

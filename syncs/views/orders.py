@@ -4,6 +4,7 @@ from django.views.decorators.http import require_GET
 from syncs.forms import SearchForm
 from syncs.models import SyncKind
 from syncs.selectors.audit import audit_event_for
+from syncs.selectors.history import field_history_list
 from syncs.selectors.orders import order_search as order_search_query
 from syncs.selectors.sync_batches import sync_batch_for_key
 from syncs.selectors.sync_states import sync_state_for
@@ -37,6 +38,8 @@ def order_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "states": states.get(order.pk, {}),
         "batches": sync_batch_for_key(key=order.order_id, kind=SyncKind.ORDER),
         "events": audit_event_for(object_kind="order", object_id=order.pk),
+        "field_history": field_history_list(kind=SyncKind.ORDER, object_id=order.pk),
+        "can_import": request.user.has_perm("syncs.import_data"),
         "can_retry": request.user.has_perm("syncs.retry_sync"),
     }
     return render_page(request, "orders/detail.html", context)

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from syncs.forms import BulkStockForm, ConfirmForm, ProductSearchForm, StockForm
 from syncs.models import SyncKind
 from syncs.selectors.audit import audit_event_for
+from syncs.selectors.history import field_history_list
 from syncs.selectors.products import product_get, product_search_page
 from syncs.selectors.products import product_search as product_search_query
 from syncs.selectors.stockouts import product_last_verified_dark
@@ -135,6 +136,8 @@ def product_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "product": product,
         "batches": sync_batch_for_key(key=product.gtin, kind=SyncKind.PRODUCT),
         "events": audit_event_for(object_kind=SyncKind.PRODUCT, object_id=product.pk),
+        "field_history": field_history_list(kind=SyncKind.PRODUCT, object_id=product.pk),
+        "can_import": request.user.has_perm("syncs.import_data"),
         "can_set_stock": request.user.has_perm("syncs.set_product_stock"),
         "can_check": request.user.has_perm("syncs.check_product_live"),
         "can_delete": request.user.has_perm("syncs.request_product_deletion"),

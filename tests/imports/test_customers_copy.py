@@ -169,7 +169,7 @@ def test_both_paths_merge_and_match_customers_the_same_way(tmp_path, monkeypatch
     monkeypatch.setattr(
         engine,
         "CustomerCopyImport",
-        lambda *, job_id, **kwargs: engine.CustomerChunkedImport(**kwargs),
+        lambda **kwargs: engine.CustomerChunkedImport(**kwargs),
     )
     chunked = _import_and_undo(tmp_path, MERGE)
 

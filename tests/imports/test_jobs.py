@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from citrusadmin.celery import app
 from syncs.models import AuditEvent, ImportJob, Product
 from syncs.services.imports import import_job_cancel, import_job_create, import_job_run
+from tests.factories import CatalogFactory, ProductFactory
 from tests.imports.helpers import run_import, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -28,10 +29,10 @@ def test_the_command_imports_and_prints_the_counts(tmp_path):
 
 def test_the_command_prints_errors_and_fails(tmp_path):
     out = io.StringIO()
-    path = write_csv(tmp_path, GOOD + "cat-A,4006381333932,1\n")
+    path = write_csv(tmp_path, GOOD + "cat-A,SKU 1,1\n")
     with pytest.raises(CommandError, match="failed"):
         call_command("import_csv", "products", str(path), stdout=out)
-    assert "line 4: gtin 4006381333932 has a wrong check digit" in out.getvalue()
+    assert "line 4: gtin 'SKU 1' contains a space" in out.getvalue()
     assert not Product.objects.exists()
 
 
@@ -139,3 +140,37 @@ def test_progress_and_what_the_reader_found_are_stored(tmp_path):
     assert (job.delimiter, job.detected_encoding) == (";", "utf-8")
     assert job.progress_total == job.file_size == len(content)
     assert job.progress_done == job.file_size and job.rows_created == 25_000
+
+
+def test_the_command_dry_run_prints_what_each_column_would_change(tmp_path):
+    catalog = CatalogFactory(citrusad_id="cat-A")
+    ProductFactory(catalog=catalog, gtin="04006381333931", name="Foundation 30mL", inventory=5)
+    ProductFactory(catalog=catalog, gtin="SKU-2", name="Cereal", inventory=3)
+    content = (
+        "catalogId,gtin,inventory,name\n"
+        "cat-A,04006381333931,0,\n"
+        "cat-A,SKU-2,3,Cereal\n"
+        "cat-A,23556578965543,1,Doc example\n"
+    )
+    out = io.StringIO()
+    call_command(
+        "import_csv", "products", str(write_csv(tmp_path, content)), "--dry-run", stdout=out
+    )
+
+    lines = out.getvalue().splitlines()
+    assert lines[1:2] == ["  read 3  created 1  updated 1  unchanged 1  invalid 0"]
+    assert lines[2:9] == [
+        "  warnings 1 (imported as they are)",
+        "!! The file clears 1 stored name value (an empty cell empties the stored value).",
+        "Stored values it would change:",
+        "  inventory: 1 changed, 0 cleared",
+        "    line 2, 04006381333931: inventory 5 → 0",
+        "  name: 0 changed, 1 cleared",
+        '    line 2, 04006381333931: name "Foundation 30mL" → empty',
+    ]
+    assert "Inventory: 1 to zero, 0 back from zero." in lines
+    assert (
+        "  line 4: warning: gtin 23556578965543 has a wrong GS1 check digit (imported as it is)"
+        in lines
+    )
+    assert Product.objects.get(gtin="04006381333931").name == "Foundation 30mL"

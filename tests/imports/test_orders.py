@@ -35,7 +35,7 @@ SPLIT = (
 
 def _chunked(monkeypatch):
     monkeypatch.setattr(
-        engine, "OrderCopyImport", lambda *, job_id, **kwargs: engine.OrderChunkedImport(**kwargs)
+        engine, "OrderCopyImport", lambda **kwargs: engine.OrderChunkedImport(**kwargs)
     )
 
 
@@ -153,7 +153,7 @@ def test_conflicting_order_level_fields_name_the_field_and_the_first_line(tmp_pa
     # The error file has the rows as they were, in line order.
     assert error_csv.splitlines()[2] == (
         "ORD-1,C-9,s1,2019-12-02,,SKU-2,1,1,1,,,,"
-        "line 3: customerId differs from line 2 of the same order"
+        "line 3: customerId differs from line 2 of the same order,"
     )
 
 
@@ -261,9 +261,7 @@ def test_a_change_replaces_the_items_on_both_paths(tmp_path, monkeypatch):
     assert OrderItem.objects.count() == 0  # rolled back after the comparison
 
 
-_cell = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
-)
+_cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
 _row = st.tuples(
     st.sampled_from(["ORD-1", "ORD-2", " ORD-1", "", "ORD-3"]),
     st.sampled_from(["", "C-1", "C-2"]),

@@ -131,7 +131,10 @@ def test_semicolons_windows_1252_and_decimal_commas(tmp_path):
 BAD_ROWS = [
     ("cat-A,,,1,,,,,,,", "gtin is required"),
     (f"cat-A,{'1' * 60},,1,,,,,,,", "gtin is 60 characters long; the limit is 50"),
-    ("cat-A,4006381333932,,1,,,,,,,", "gtin 4006381333932 has a wrong check digit"),
+    ("cat-A,4006381333931,,1,,,,,,,x\x00y", "groups contains a NUL character"),
+    (f"cat-A,{'1' * 51},,1,,,,,,,", "gtin is 51 characters long; the limit is 50"),
+    ("cat-A,SKU/1,,1,,,,,,,", "contains a space, '/', '?', '#' or '%'"),
+    ("cat-A,SKU%201,,1,,,,,,,", "contains a space, '/', '?', '#' or '%'"),
     ("cat-A,4006381333931,,-3,,,,,,,", "inventory must not be negative (-3)"),
     ("cat-A,4006381333931,,,,,,,,,", "inventory is required"),
     ("cat-A,4006381333931,,1,abc,,,,,,", "price must be an amount such as 19.99, not 'abc'"),
@@ -164,7 +167,7 @@ def test_each_bad_row_is_reported_with_its_line_and_nothing_is_written(tmp_path,
 
 
 def test_skip_invalid_imports_the_valid_rows_only(tmp_path):
-    csv = HEADER + "cat-A,4006381333931,,1,,,,,,,\ncat-A,4006381333932,,1,,,,,,,\n"
+    csv = HEADER + "cat-A,4006381333931,,1,,,,,,,\ncat-A,SKU#2,,1,,,,,,,\n"
     job = run_import(tmp_path, "products", csv, skip_invalid=True)
     assert job.status == "succeeded", job.message
     assert (job.rows_created, job.rows_invalid) == (1, 1)
@@ -307,7 +310,7 @@ def test_a_dry_run_shows_the_safeguard_figures(tmp_path):
 
 
 def test_a_dry_run_with_invalid_rows_says_the_import_would_stop(tmp_path):
-    job = run_import(tmp_path, "products", GOOD + "cat-A,4006381333932,,1,,,,,,,\n", dry_run=True)
+    job = run_import(tmp_path, "products", GOOD + "cat-A,SKU?2,,1,,,,,,,\n", dry_run=True)
     assert job.status == "succeeded" and job.rows_invalid == 1 and job.rows_created == 2
     assert job.message == (
         "Dry run: 2 would be created, 0 updated, 0 unchanged. Nothing was written: 1 row is "
@@ -326,7 +329,7 @@ def test_the_error_csv_has_the_rows_an_error_column_and_no_formulas(tmp_path):
     job = run_import(tmp_path, "products", csv)
 
     lines = "".join(import_job_error_csv(job=job)).lstrip("\ufeff").splitlines()
-    assert lines[0] == "catalogId,gtin,inventory,name,error"
+    assert lines[0] == "catalogId,gtin,inventory,name,error,warning"
     assert lines[1].startswith('cat-A,"\'=HYPERLINK(""http://evil"")",\'-1,\'@SUM(A1),')
     assert lines[2].startswith("cat-A,'+SKU,x,'\tname,")
     assert (

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from syncs.models import ImportJob, Product
 from syncs.services.imports import import_job_run
+from tests.imports.helpers import upload_on_the_page
 
 pytestmark = pytest.mark.django_db
 
@@ -19,22 +20,9 @@ def uploads(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-def _upload(client, content, **options):
-    form = {
-        "kind": "products",
-        "file": SimpleUploadedFile("products.csv", content.encode(), content_type="text/csv"),
-        **options,
-    }
-    response = client.post(reverse("import_list"), form)
-    assert response.status_code == 302, response.content.decode()
-    job = ImportJob.objects.latest("id")
-    assert response["Location"] == reverse("import_detail", args=[job.pk])
-    return job
-
-
 def test_a_bad_row_is_shown_and_downloadable_then_a_fixed_file_imports(client, admin_user):
     client.force_login(admin_user)
-    job = _upload(client, HEADER + GOOD_ROW + BAD_ROW, dry_run="on")
+    job = upload_on_the_page(client, HEADER + GOOD_ROW + BAD_ROW, dry_run="on")
     running = client.get(reverse("import_detail", args=[job.pk])).content.decode()
     assert 'hx-trigger="every 2s"' in running, "an unfinished job polls its own progress"
     import_job_run(job_id=job.pk)  # what the worker does
@@ -51,7 +39,9 @@ def test_a_bad_row_is_shown_and_downloadable_then_a_fixed_file_imports(client, a
     assert "4006381333948" in body and "error" in body.splitlines()[0]
     assert "4006381333931" not in body
 
-    fixed = _upload(client, HEADER + GOOD_ROW + BAD_ROW.replace("lots", "4"), dry_run="on")
+    fixed = upload_on_the_page(
+        client, HEADER + GOOD_ROW + BAD_ROW.replace("lots", "4"), dry_run="on"
+    )
     import_job_run(job_id=fixed.pk)
     page = client.get(reverse("import_detail", args=[fixed.pk])).content.decode()
     assert "Import now" in page and not Product.objects.exists()
@@ -100,7 +90,7 @@ def test_imports_are_for_admins(client, support):
 
 def test_cancel_a_queued_import(client, admin_user):
     client.force_login(admin_user)
-    job = _upload(client, HEADER + GOOD_ROW)
+    job = upload_on_the_page(client, HEADER + GOOD_ROW)
     response = client.post(reverse("import_cancel", args=[job.pk]), follow=True)
     assert "Import cancelled" in response.content.decode()
     again = client.post(reverse("import_cancel", args=[job.pk]), follow=True)

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from syncs.forms import parse_row_id
+from syncs.imports.summary import summary_lines
 from syncs.models import Catalog, ImportEncoding, ImportKind, ImportStatus
 from syncs.services.imports import import_job_create, import_job_run
 
@@ -68,10 +69,16 @@ class Command(BaseCommand):
             f"updated {job.rows_updated:,}  unchanged {job.rows_unchanged:,}  "
             f"invalid {job.rows_invalid:,}"
         )
+        if job.rows_warned:
+            self.stdout.write(f"  warnings {job.rows_warned:,} (imported as they are)")
+        for line in summary_lines(job.changes, dry_run=job.dry_run):
+            self.stdout.write(line)
         for error in job.errors[:20]:
             self.stdout.write(f"  line {error['line']}: {error['message']}")
-        if job.rows_invalid > len(job.errors[:20]):
-            self.stdout.write(f"  … all invalid rows with their errors: {job.error_file_path}")
+        for warning in job.warnings[:20]:
+            self.stdout.write(f"  line {warning['line']}: warning: {warning['message']}")
+        if job.rows_invalid > len(job.errors[:20]) or job.rows_warned > len(job.warnings[:20]):
+            self.stdout.write(f"  … every row with its error or warning: {job.error_file_path}")
         self.stdout.write(job.message)
         if job.status != ImportStatus.SUCCEEDED:
             raise CommandError(f"Import {job.pk} {job.status}.")

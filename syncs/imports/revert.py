@@ -1,0 +1,252 @@
+"""Undoing an import from what it recorded (ImportChange): each row it created is removed, each
+row it updated gets its previous values back as a new version that is pushed. A row changed
+again since (its version moved on) is left alone and listed, as is one whose previous values
+cannot be put back. Everything happens in one transaction, a chunk of rows at a time.
+
+Removing a created row: by default it is deleted here only (what it pushed stays in the
+platforms); with `delete_remote`, products are deleted in CitrusAd (the DELETE the product page
+sends) and customers marked deleted in Custobar (`is_deleted`, which cannot be undone); orders
+have no deletion in either platform and are deleted here only.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from syncs.models import (
+    Customer,
+    DeletionState,
+    ImportChange,
+    ImportJob,
+    ImportKind,
+    Order,
+    OrderItem,
+    Priority,
+    Product,
+    SyncKind,
+    SyncState,
+)
+from syncs.models.order import MAX_ORDER_ITEMS
+from syncs.services.sync_state import sync_state_mark_changed
+
+CHUNK = 1000
+KIND_MODELS: dict[str, type[Model]] = {
+    ImportKind.PRODUCTS: Product,
+    ImportKind.CUSTOMERS: Customer,
+    ImportKind.ORDERS: Order,
+}
+SYNC_KINDS = {
+    ImportKind.PRODUCTS: SyncKind.PRODUCT,
+    ImportKind.CUSTOMERS: SyncKind.CUSTOMER,
+    ImportKind.ORDERS: SyncKind.ORDER,
+}
+# How a row is named in the list of rows left alone.
+KEY_FIELDS = {
+    ImportKind.PRODUCTS: ("gtin", "seller_id"),
+    ImportKind.CUSTOMERS: ("external_id", "email", "phone_number"),
+    ImportKind.ORDERS: ("order_id",),
+}
+CHANGED_SINCE = "changed since, not reverted"
+GONE = "no longer here, nothing to revert"
+UNKNOWN_BEFORE = "changed while the import ran: its previous values are not known"
+CUSTOBAR_FINAL = "marked deleted or forgotten in Custobar, which cannot be undone"
+_FINAL_FLAGS = ("is_deleted", "is_forgotten")
+
+
+def row_key(kind: str, values: dict) -> str:
+    key = [str(values[name]) for name in KEY_FIELDS[kind] if values.get(name)]
+    return key[0] if kind != ImportKind.PRODUCTS else " ".join(key)
+
+
+def decode(model: type[Model], name: str, value):
+    """A value as ImportChange keeps it (summary.encode) -> what the model field holds."""
+    if name == "items":
+        return [
+            {key: OrderItem._meta.get_field(key).to_python(item) for key, item in entry.items()}
+            for entry in value
+        ]
+    return model._meta.get_field(name).to_python(value)
+
+
+@dataclass
+class RevertResult:
+    considered: int = 0
+    restored: int = 0
+    removed: int = 0
+    deleted_remotely: int = 0
+    skipped: int = 0
+    # The first rows left alone: {"object_id", "key", "reason"}
+    skipped_rows: list[dict] = field(default_factory=list)
+
+
+class ImportRevert:
+    """Revert the import `job.reverts` as the revert job `job`; run() reads top to bottom."""
+
+    def __init__(self, job: ImportJob, *, inline: int = ImportJob.INLINE_ERRORS):
+        self.job = job
+        self.original = job.reverts
+        self.kind = self.original.kind
+        self.model = KIND_MODELS[self.kind]
+        self.sync_kind = SYNC_KINDS[self.kind]
+        self.delete_remote = job.delete_remote and self.kind != ImportKind.ORDERS
+        self.result = RevertResult()
+        self._inline = inline
+
+    def run(self) -> RevertResult:
+        with transaction.atomic():
+            for chunk in self.chunks():
+                self.revert_chunk(chunk)
+        return self.result
+
+    def chunks(self):
+        """The import's rows, CHUNK at a time by object id (keyset: flat memory)."""
+        after = -1
+        while True:
+            chunk = list(
+                ImportChange.objects.filter(job=self.original, object_id__gt=after).order_by(
+                    "object_id"
+                )[:CHUNK]
+            )
+            if not chunk:
+                return
+            yield chunk
+            after = chunk[-1].object_id
+
+    def revert_chunk(self, chunk: list[ImportChange]) -> None:
+        fields = {name for change in chunk for name in (change.before or {})}
+        columns = {"id", "version", *KEY_FIELDS[self.kind], *(fields - {"items"})}
+        if self.kind == ImportKind.CUSTOMERS:
+            columns |= set(_FINAL_FLAGS)
+        current = {
+            values["id"]: values
+            for values in self.model.objects.filter(
+                pk__in=[change.object_id for change in chunk]
+            ).values(*columns)
+        }
+        removed, restored = [], []
+        for change in chunk:
+            self.result.considered += 1
+            values = current.get(change.object_id)
+            reason = self.reason_to_leave(change, values)
+            if reason:
+                self.skip(change, values, reason)
+            elif change.created:
+                removed.append(values)
+            else:
+                restored.append((change, values))
+        self.remove(removed)
+        self.restore(restored)
+
+    def reason_to_leave(self, change: ImportChange, values: dict | None) -> str:
+        if values is None:
+            return GONE
+        if values["version"] != change.version:
+            return CHANGED_SINCE
+        if not change.created and change.before is None:
+            return UNKNOWN_BEFORE
+        if self.kind == ImportKind.CUSTOMERS and any(
+            name in (change.before or {}) for name in _FINAL_FLAGS
+        ):
+            return CUSTOBAR_FINAL
+        return ""
+
+    def skip(self, change: ImportChange, values: dict | None, reason: str) -> None:
+        self.result.skipped += 1
+        if len(self.result.skipped_rows) < self._inline:
+            key = row_key(self.kind, values) if values else f"#{change.object_id}"
+            self.result.skipped_rows.append(
+                {"object_id": change.object_id, "key": key, "reason": reason}
+            )
+
+    def remove(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        ids = [values["id"] for values in rows]
+        if self.delete_remote:
+            self.delete_remotely(rows)
+            return
+        # Deleted here only: their sync states go with them, so nothing is pushed for them.
+        SyncState.objects.filter(kind=self.sync_kind, object_id__in=ids).delete()
+        self.model.objects.filter(pk__in=ids).delete()
+        self.result.removed += len(ids)
+
+    def delete_remotely(self, rows: list[dict]) -> None:
+        """Products: a DELETE in CitrusAd; customers: `is_deleted` in Custobar. Recorded as the
+        revert's own change, and pushed."""
+        name, value = (
+            ("deletion_state", DeletionState.REQUESTED)
+            if self.kind == ImportKind.PRODUCTS
+            else ("is_deleted", True)
+        )
+        now = timezone.now()
+        objects, history = [], []
+        for values in rows:
+            obj = self.model(pk=values["id"], version=values["version"] + 1, updated_at=now)
+            setattr(obj, name, value)
+            objects.append(obj)
+            history.append(
+                ImportChange(
+                    job=self.job,
+                    object_id=values["id"],
+                    version=values["version"] + 1,
+                    before={name: "" if name == "deletion_state" else False},
+                    after={name: value},
+                )
+            )
+        self.model.objects.bulk_update(objects, [name, "version", "updated_at"])
+        ImportChange.objects.bulk_create(history)
+        sync_state_mark_changed(
+            kind=self.sync_kind, object_ids=[o.pk for o in objects], priority=Priority.BULK
+        )
+        self.result.removed += len(objects)
+        self.result.deleted_remotely += len(objects)
+
+    def restore(self, pairs: list[tuple[ImportChange, dict]]) -> None:
+        """Put back each row's previous values as a new version (pushed like any change)."""
+        if not pairs:
+            return
+        now = timezone.now()
+        fields = {name for change, _ in pairs for name in change.before} - {"items"}
+        objects, history, items = [], [], []
+        for change, values in pairs:
+            obj = self.model(pk=change.object_id, version=values["version"] + 1, updated_at=now)
+            # bulk_update sets every field named for every row: those this row's import did not
+            # change keep their current values.
+            for name in fields:
+                if name in change.before:
+                    setattr(obj, name, decode(self.model, name, change.before[name]))
+                else:
+                    setattr(obj, name, values[name])
+            if "items" in change.before:
+                previous = decode(self.model, "items", change.before["items"])
+                items.append((change.object_id, previous))
+            objects.append((obj, change))
+            history.append(
+                ImportChange(
+                    job=self.job,
+                    object_id=change.object_id,
+                    version=values["version"] + 1,
+                    before=change.after,
+                    after=change.before,
+                )
+            )
+        self.model.objects.bulk_update(
+            [obj for obj, _ in objects], [*fields, "version", "updated_at"], batch_size=500
+        )
+        if items:
+            OrderItem.objects.filter(order_id__in=[pk for pk, _ in items]).delete()
+            OrderItem.objects.bulk_create(
+                [
+                    OrderItem(order_id=pk, position=position, **item)
+                    for pk, order_items in items
+                    for position, item in enumerate(order_items[:MAX_ORDER_ITEMS])
+                ],
+                batch_size=1000,
+            )
+        ImportChange.objects.bulk_create(history, batch_size=1000)
+        sync_state_mark_changed(
+            kind=self.sync_kind, object_ids=[obj.pk for obj, _ in objects], priority=Priority.BULK
+        )
+        self.result.restored += len(objects)
