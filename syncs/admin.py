@@ -9,6 +9,15 @@ from django.contrib import admin
 from syncs import models
 
 
+def _superusers_only(request) -> bool:
+    """The Django admin can grant any right, so only superusers may open it; admins manage
+    users on the console's Users page, which never hands out more than they hold."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = _superusers_only
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False

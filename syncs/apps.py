@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.apps import apps as global_apps
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 
@@ -28,5 +29,9 @@ class SyncsConfig(AppConfig):
     def ready(self):
         # Runs after auth's own post_migrate handler, so the permissions exist by then.
         post_migrate.connect(reference_data_ensure, sender=self)
+        # Decides at every login whether a second factor is still to come.
+        from syncs.middleware import second_factor_on_login
+
+        user_logged_in.connect(second_factor_on_login, dispatch_uid="second-factor-step")
         # Celery's autodiscovery finds syncs/tasks.py only; these live beside it.
         from syncs import alert_tasks, feed_tasks, import_tasks, stockout_tasks  # noqa: F401

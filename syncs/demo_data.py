@@ -183,7 +183,6 @@ def demo_users_ensure() -> tuple[tuple[str, str, str], ...]:
     for role, username, password in DEMO_USERS:
         user, _ = user_model.objects.get_or_create(username=username)
         user.set_password(password)
-        user.is_staff = role == ADMIN
         user.save()
         user.groups.set([Group.objects.get(name=role)])
     return DEMO_USERS

@@ -4,6 +4,7 @@ import datetime
 import re
 
 from django import forms
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 
 from syncs.destinations import destination_choices
@@ -351,3 +352,69 @@ class FeedForm(forms.Form):
 
 class FeedRunFilterForm(forms.Form):
     before = _keyset_field()
+
+
+class UserCreateForm(forms.Form):
+    username = forms.CharField(label="User name", max_length=150)
+    email = forms.EmailField(required=False)
+    role = forms.ChoiceField(choices=())
+    password = forms.CharField(
+        label="Password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, roles: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(role, role) for role in roles]
+        # The same rule as Django's own user forms: letters, digits and @/./+/-/_ only.
+        self.fields["username"].validators.append(UnicodeUsernameValidator())
+
+
+class UserRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=())
+
+    def __init__(self, *args, roles: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(role, role) for role in roles]
+
+
+class UserPasswordForm(forms.Form):
+    password1 = forms.CharField(
+        label="New password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="New password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two passwords differ.")
+        return data
+
+
+class SwitchForm(forms.Form):
+    """A target state for a yes/no setting: "on" or empty (the toggle rule: never a flip)."""
+
+    value = forms.BooleanField(required=False)
+
+
+class AddressForm(forms.Form):
+    address = forms.GenericIPAddressField()
+
+
+class SecondFactorCodeForm(forms.Form):
+    code = forms.RegexField(
+        label="Code from your authenticator app",
+        regex=r"^\s*[0-9]{6}\s*$",
+        error_messages={"invalid": "Enter the 6 digits your authenticator app shows."},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
+        ),
+    )

@@ -81,3 +81,9 @@ def roles_ensure(apps) -> None:
             if permission is not None:
                 permissions.append(permission)
         group.permissions.set(permissions)
+
+
+def user_role(user) -> str:
+    """The highest of the three roles the user's groups give, or "" for none."""
+    names = {group.name for group in user.groups.all()}
+    return next((role for role in reversed(ROLES) if role in names), "")

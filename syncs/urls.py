@@ -12,6 +12,7 @@ from syncs.views import (
     operators,
     orders,
     products,
+    users,
 )
 
 
@@ -82,6 +83,20 @@ urlpatterns = [
     path("feeds/<id:pk>/schedule/", feeds.feed_schedule, name="feed_schedule"),
     path("feeds/<id:pk>/delete/", feeds.feed_delete_view, name="feed_delete"),
     path("audit/", audit.audit_list, name="audit_list"),
+    path("users/", users.user_list, name="user_list"),
+    path("users/<id:pk>/", users.user_detail, name="user_detail"),
+    path("users/<id:pk>/role/", users.user_role, name="user_role"),
+    path("users/<id:pk>/active/", users.user_active, name="user_active"),
+    path("users/<id:pk>/password/", users.user_password, name="user_password"),
+    path("users/<id:pk>/password-link/", users.user_password_link, name="user_password_link"),
+    path("users/<id:pk>/unlock/", users.user_unlock_view, name="user_unlock"),
+    path(
+        "users/<id:pk>/second-factor/reset/",
+        users.user_second_factor_reset_view,
+        name="user_second_factor_reset",
+    ),
+    path("users/unlock-address/", users.address_unlock_view, name="address_unlock"),
+    path("users/second-factor/", users.second_factor_policy, name="second_factor_policy"),
     path("healthz", operators.healthz, name="healthz"),
     path("metrics", operators.metrics, name="metrics"),
 ]

@@ -19,6 +19,7 @@ from syncs.models.imports import (
 )
 from syncs.models.order import Order, OrderItem
 from syncs.models.product import DeletionState, Product
+from syncs.models.security import AccessPolicy
 from syncs.models.stockout import (
     StockoutCheck,
     StockoutCheckItem,
@@ -37,6 +38,7 @@ from syncs.models.sync import (
 )
 
 __all__ = [
+    "AccessPolicy",
     "AuditEvent",
     "BatchOutcome",
     "BatchTrigger",

@@ -24,3 +24,23 @@ def audit_event_record(
         before=before,
         after=after,
     )
+
+
+def audit_user_event_record(
+    *,
+    actor: AbstractBaseUser | None,
+    action: str,
+    user: AbstractBaseUser,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    """An event about a console user (role, access, password, second factor)."""
+    return audit_event_record(
+        actor=actor,
+        action=action,
+        object_kind="user",
+        object_id=user.pk,
+        object_repr=user.get_username(),
+        before=before,
+        after=after,
+    )

@@ -75,12 +75,12 @@ def _job(**fields):
 
 
 def test_a_failed_upload_import_opens_and_a_later_success_resolves():
-    _job(status=ImportStatus.FAILED, message="Nothing was written: 3 rows are invalid.")
+    failed = _job(status=ImportStatus.FAILED, message="Nothing was written: 3 rows are invalid.")
     _job(status=ImportStatus.FAILED, dry_run=True, message="a dry run never alerts")
     AlertEvaluation().run()
     (incident,) = _live(IncidentKind.IMPORT_FAILED)
     assert incident.subject == "upload:products"
-    assert incident.title == "Products import #1 (x.csv) failed"
+    assert incident.title == f"Products import #{failed.pk} (x.csv) failed"
     assert incident.detail == "Nothing was written: 3 rows are invalid."
     _job(status=ImportStatus.SUCCEEDED)
     AlertEvaluation().run()

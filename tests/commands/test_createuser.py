@@ -23,9 +23,11 @@ def test_creates_a_user_in_the_role(monkeypatch):
     assert not user.is_staff and not user.is_superuser
 
 
-def test_admins_may_use_the_django_admin(monkeypatch):
+def test_admins_are_not_staff_the_django_admin_is_for_superusers(monkeypatch):
     _create(monkeypatch, "a-long-enough-passphrase", "root2", "--role", "admin")
-    assert get_user_model().objects.get(username="root2").is_staff
+    user = get_user_model().objects.get(username="root2")
+    assert not user.is_staff and not user.is_superuser
+    assert list(user.groups.values_list("name", flat=True)) == ["admin"]
 
 
 def test_a_weak_password_is_refused_and_nothing_is_created(monkeypatch):

@@ -10,7 +10,7 @@ from syncs.models import Catalog, Customer, Order, Product, SyncState
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_data_creates_users_catalogs_and_realistic_rows(settings):
+def test_demo_data_creates_users_catalogs_and_realistic_rows(settings, rf):
     settings.DEBUG = True
     out = io.StringIO()
     call_command(
@@ -21,7 +21,7 @@ def test_demo_data_creates_users_catalogs_and_realistic_rows(settings):
         ("support", "citrus-support-2026"),
         ("admin", "citrus-admin-2026"),
     ):
-        user = authenticate(username=username, password=password)
+        user = authenticate(rf.post("/login/"), username=username, password=password)
         assert user is not None
         assert user.groups.get().name == username
         assert f"{username} / {password}" in out.getvalue()

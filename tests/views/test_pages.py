@@ -5,6 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 # (url name, needs an object, least role that may see it, a role that may not)
@@ -22,6 +24,9 @@ PAGES = [
     ("catalog_list", None, "admin", "support"),
     ("audit_list", None, "admin", "support"),
     ("import_list", None, "admin", "support"),
+    ("user_list", None, "admin", "support"),
+    ("user_detail", "user", "admin", "support"),
+    ("second_factor_setup", None, "merchandiser", None),
 ]
 
 
@@ -34,6 +39,7 @@ def objects(product, customer, order):
         "customer": customer,
         "order": order,
         "batch": make_batch(keys=[product.gtin]),
+        "user": UserFactory(role="merchandiser"),
     }
 
 
@@ -162,3 +168,19 @@ def test_nav_shows_only_what_the_role_may_open(client, merchandiser, support, ad
     client.force_login(admin_user)
     html = client.get(reverse("home")).content.decode()
     assert reverse("catalog_list") in html and reverse("audit_list") in html
+
+
+@pytest.mark.parametrize("role", ["merchandiser", "support", "admin", "superuser"])
+def test_the_django_admin_is_for_superusers_only(client, role):
+    from django.contrib.auth import get_user_model
+
+    if role == "superuser":
+        user = get_user_model().objects.create_superuser("root", "", "a-long-passphrase-1")
+    else:
+        user = UserFactory(role=role, is_staff=True)
+    client.force_login(user)
+    response = client.get("/admin/auth/user/")
+    if role == "superuser":
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/")

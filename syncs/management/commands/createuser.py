@@ -10,13 +10,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from syncs.roles import ADMIN, ROLES
+from syncs.roles import ROLES
 
 
 class Command(BaseCommand):
-    help = (
-        "Create a user with a role (merchandiser, support or admin). Admins may also use /admin/."
-    )
+    help = "Create a user with a role (merchandiser, support or admin); /admin/ is for superusers."
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -39,9 +37,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("Password refused: " + " ".join(exc.messages)) from None
         with transaction.atomic():
-            user = user_model.objects.create_user(
-                username=username, email=email, password=password, is_staff=role == ADMIN
-            )
+            user = user_model.objects.create_user(username=username, email=email, password=password)
             user.groups.add(Group.objects.get(name=role))
         self.stdout.write(self.style.SUCCESS(f"Created {role} {username!r}."))
 
