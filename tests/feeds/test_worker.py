@@ -37,7 +37,9 @@ def test_the_tick_runs_feeds_on_workers_and_skips_an_unchanged_file(
     wait_for(
         lambda: FeedRun.objects.get(pk=first.pk).status != FeedRunStatus.RUNNING,
         timeout=60,
-        message="the worker did not run the feed",
+        message=lambda: (
+            "the worker did not run the feed: " + celery_workers.workers[0].log()[-3000:]
+        ),
     )
     first.refresh_from_db()
     assert first.status == FeedRunStatus.IMPORTED, first.message
