@@ -23,10 +23,10 @@ from django.core.management import call_command
 from django.db import connection
 
 # Sets Django up, so it stays above the project's imports.
-from importing import measure_imports, print_peak_rss, print_versions
+from importing import import_jobs_delete, measure_imports, print_peak_rss, print_versions
 
 from syncs.imports import engine
-from syncs.models import Customer, ImportJob, SyncState
+from syncs.models import Customer, SyncState
 
 HEADER = [
     "external_id",
@@ -96,7 +96,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     SyncState.objects.filter(kind="customer").delete()
     Customer.objects.all().delete()
-    ImportJob.objects.all().delete()
+    import_jobs_delete()
 
     with tempfile.TemporaryDirectory() as tmp:
         first = Path(tmp) / "customers.csv"

@@ -24,11 +24,17 @@ from django.core.management import call_command
 from django.db import connection
 
 # Sets Django up, so it stays above the project's imports.
-from importing import measure_imports, plain_copy, print_peak_rss, print_versions
+from importing import (
+    import_jobs_delete,
+    measure_imports,
+    plain_copy,
+    print_peak_rss,
+    print_versions,
+)
 from stdnum import ean
 
 from syncs.imports import engine
-from syncs.models import ImportJob, Order, SyncState
+from syncs.models import Order, SyncState
 
 HEADER = [
     "id",
@@ -120,7 +126,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     SyncState.objects.filter(kind="order").delete()
     Order.objects.all().delete()
-    ImportJob.objects.all().delete()
+    import_jobs_delete()
 
     with tempfile.TemporaryDirectory() as tmp:
         first = Path(tmp) / "orders.csv"

@@ -22,10 +22,16 @@ from django.core.management import call_command
 from django.db import connection
 
 # Sets Django up, so it stays above the project's imports.
-from importing import measure_imports, plain_copy, print_peak_rss, print_versions
+from importing import (
+    import_jobs_delete,
+    measure_imports,
+    plain_copy,
+    print_peak_rss,
+    print_versions,
+)
 from stdnum import ean
 
-from syncs.models import Catalog, ImportJob, Product, SyncState
+from syncs.models import Catalog, Product, SyncState
 
 HEADER = [
     "catalogId",
@@ -94,7 +100,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     SyncState.objects.all().delete()
     Product.objects.all().delete()
-    ImportJob.objects.all().delete()
+    import_jobs_delete()
     Catalog.objects.filter(citrusad_id=CATALOG).delete()
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -3,7 +3,8 @@
 Importing this module sets Django up with the test settings, so the scripts beside it import it
 before anything of the project's: run as `python bench/import_products.py`, their folder is on
 sys.path. It times the three imports of a benchmark and what they leave queued for push, a plain
-COPY of the file into a bare table as the physical reference, and the peak RSS.
+COPY of the file into a bare table as the physical reference, the import history each import
+adds (what reverting it needs), and the peak RSS.
 """
 
 import os
@@ -21,7 +22,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from syncs.models import SyncState  # noqa: E402
+from syncs.models import ImportChange, ImportJob, SyncState  # noqa: E402
 from syncs.services.imports import import_job_create, import_job_run  # noqa: E402
 
 COUNTS = "created {created:,}, updated {updated:,}, unchanged {unchanged:,}, invalid {invalid:,}"
@@ -80,6 +81,21 @@ def run_import(path: Path, label: str, *, kind: str, counts: str) -> None:
         print("  ", job.message, job.errors[:3])
 
 
+def import_jobs_delete() -> None:
+    """Delete every import job and the history it recorded (one TRUNCATE, not row by row)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {ImportJob._meta.db_table} CASCADE")
+
+
+def history_storage() -> str:
+    """What the import history (ImportChange: what a revert needs) holds and takes on disk."""
+    table = ImportChange._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}")  # noqa: S608
+        rows, size = cursor.fetchone()
+    return f"import history: {rows:,} rows, {size / 1e6:,.1f} MB (table and indexes)"
+
+
 def pending_count(sync_kind: str) -> int:
     return SyncState.objects.filter(kind=sync_kind, status="pending").count()
 
@@ -90,11 +106,14 @@ def measure_imports(
     """Import `first`, again unchanged (its sync states confirmed first), then `changed`."""
     run_import(first, "first import", kind=kind, counts=counts)
     print(f"  queued for push after first import: {pending_count(sync_kind):,}")
+    print(f"  {history_storage()}")
     SyncState.objects.filter(kind=sync_kind).update(confirmed_version=1, status="confirmed")
     run_import(first, "re-import, all unchanged", kind=kind, counts=counts)
     print(f"  queued for push after unchanged re-import: {pending_count(sync_kind):,}")
+    print(f"  {history_storage()}")
     run_import(changed, "re-import, 1% changed", kind=kind, counts=counts)
     print(f"  queued for push after 1% re-import: {pending_count(sync_kind):,}")
+    print(f"  {history_storage()}")
 
 
 def print_peak_rss() -> None:

@@ -58,8 +58,12 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the CSRF check, which would read (and store) an anonymous upload's body.
+    "syncs.middleware.AnonymousUploadMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "syncs.middleware.SessionActivityMiddleware",
+    "syncs.middleware.StatementTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -93,6 +97,16 @@ DATABASES = {
     "default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'citrusadmin.sqlite3'}")
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60, minimum=0)
+# Nothing waits forever on a silent dependency: connecting to the database or Redis gives up
+# after these; a web request's SQL statement after DATABASE_STATEMENT_TIMEOUT (workers and
+# imports are not limited: a COPY of a million rows may rightly take minutes).
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=2, maximum=120)
+DATABASE_STATEMENT_TIMEOUT = env_float("DATABASE_STATEMENT_TIMEOUT", 30.0, maximum=3600)
+REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 3.0, minimum=0.1, maximum=60)
+REDIS_READ_TIMEOUT = env_float("REDIS_READ_TIMEOUT", 10.0, minimum=2.0, maximum=600)
+HEALTHZ_TIMEOUT = env_float("HEALTHZ_TIMEOUT", 1.5, minimum=0.1, maximum=10)
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The demo runs web, worker and sandbox side by side: wait for a lock instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
@@ -141,8 +155,14 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 )
+# The container's health check calls /healthz over plain HTTP from inside; everything else
+# goes to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after this long without activity (see SessionActivityMiddleware).
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 8 * 3600, minimum=60)
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
 X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -259,12 +279,21 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # kombu's default is "control" in the working directory: the repository, for the demo.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
     # Above every countdown and every task's time limit, so Redis never redelivers a task
     # that a live worker is still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
+    # The socket timeouts keep a worker or a web request from hanging on a Redis that accepts
+    # connections and never answers (a worker's BRPOP waits 1 s, well inside the read timeout).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 2 * 3600,
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_READ_TIMEOUT,
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -14,6 +14,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Everything the demo writes (SQLite, the file broker, beat's schedule, uploads) goes here, as
+# the settings put it: nothing is written into the repository when CITRUSADMIN_VAR_DIR is set.
+VAR_DIR = Path(os.environ.get("CITRUSADMIN_VAR_DIR", "").strip() or ROOT / "var").resolve()
 PYTHON = sys.executable
 CELERY = str(Path(PYTHON).with_name("celery"))
 WEB_PORT = int(os.environ.get("PORT", "8000"))
@@ -27,6 +30,8 @@ FEEDS_PORT = int(os.environ.get("FEEDS_PORT", "8727"))
 
 def demo_environment() -> dict[str, str]:
     env = dict(os.environ)
+    env["CITRUSADMIN_VAR_DIR"] = str(VAR_DIR)
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     env.setdefault("DEBUG", "1")
     env.setdefault("DJANGO_SETTINGS_MODULE", "citrusadmin.settings")
     uses_sandbox = not env.get("CITRUSAD_BASE_URL")
@@ -57,7 +62,7 @@ def demo_feed_key() -> str:
     """A Fernet key for feed credentials, made once and kept in var/ (demo only)."""
     from cryptography.fernet import Fernet
 
-    path = ROOT / "var" / "demo-feed-credentials.key"
+    path = VAR_DIR / "demo-feed-credentials.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(Fernet.generate_key().decode())
@@ -67,7 +72,7 @@ def demo_feed_key() -> str:
 
 def demo_feed_file() -> Path:
     """A products file for the demo feed, served over HTTP; edit it to see the feed import."""
-    folder = ROOT / "var" / "feeds"
+    folder = VAR_DIR / "feeds"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "products.csv"
     if not path.exists():
@@ -101,7 +106,7 @@ def run(env: dict[str, str], *args: str) -> None:
 
 def main() -> int:
     env = demo_environment()
-    (ROOT / "var" / "broker" / "processed").mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "broker" / "processed").mkdir(parents=True, exist_ok=True)
     ports = [WEB_PORT, FEEDS_PORT]
     ports += [SANDBOX_PORT] if env.get("SANDBOX_IN_USE") else []
     ports += [INBOX_SMTP_PORT, INBOX_PORT] if env.get("DEMO_ALERT_INBOX") else []
@@ -160,7 +165,7 @@ def main() -> int:
         "--loglevel",
         "WARNING",
         "--schedule",
-        str(ROOT / "var" / "celerybeat-schedule"),
+        str(VAR_DIR / "celerybeat-schedule"),
     ]
     commands["web"] = [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{WEB_PORT}"]
 
@@ -174,9 +179,11 @@ def main() -> int:
         print("The web server did not start; see its output above.")
         return stop(processes, 1)
 
-    database = env.get("DATABASE_URL") or "SQLite (var/citrusadmin.sqlite3)"
+    database = env.get("DATABASE_URL") or f"SQLite ({VAR_DIR / 'citrusadmin.sqlite3'})"
     broker = (
-        env.get("CELERY_BROKER_URL") or env.get("REDIS_URL") or "file-system broker (var/broker)"
+        env.get("CELERY_BROKER_URL")
+        or env.get("REDIS_URL")
+        or f"file-system broker ({VAR_DIR / 'broker'})"
     )
     print("\ncitrusadmin demo is running. Started: " + ", ".join(processes))
     print(f"  Console:   http://127.0.0.1:{WEB_PORT}/")

@@ -87,3 +87,22 @@ def user_role(user) -> str:
     """The highest of the three roles the user's groups give, or "" for none."""
     names = {group.name for group in user.groups.all()}
     return next((role for role in reversed(ROLES) if role in names), "")
+
+
+# What a role must hold to see the contents (items, errors, bodies) of a kind's sync batches and
+# failures. A kind not listed here may carry personal data: it needs the customer permission.
+KIND_VIEW_PERMISSION = {
+    "catalog": "syncs.view_catalog",
+    "product": "syncs.view_product",
+    "customer": "syncs.view_customer",
+    "order": "syncs.view_order",
+}
+
+
+def kind_view_permission(kind: str) -> str:
+    return KIND_VIEW_PERMISSION.get(kind, "syncs.view_customer")
+
+
+def kinds_visible_to(user, kinds) -> list[str]:
+    """The kinds (of those given) whose contents the user may see."""
+    return [kind for kind in kinds if user.has_perm(kind_view_permission(kind))]

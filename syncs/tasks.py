@@ -11,7 +11,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from syncs.services import dispatch, push
-from syncs.services.imports import import_files_prune
+from syncs.services.import_files import import_files_prune
 from syncs.services.sync import sync_history_prune
 
 logger = logging.getLogger("syncs.tasks")

@@ -7,6 +7,7 @@ from tests.factories import UserFactory
 pytest_plugins = [
     "tests.sandbox_fixtures",
     "tests.worker_fixtures",
+    "tests.silent_server",
     "tests.file_servers",
     "tests.alert_receivers",
 ]

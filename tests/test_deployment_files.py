@@ -18,6 +18,23 @@ def test_compose_has_every_service_with_a_health_check():
         assert service["healthcheck"]["test"], name
 
 
+def test_the_sandbox_is_off_by_default_and_published_on_localhost_only():
+    sandbox = COMPOSE["services"]["sandbox"]
+    assert sandbox["profiles"] == ["sandbox"], "a compose profile: `--profile sandbox` starts it"
+    assert sandbox["ports"] and all(port.startswith("127.0.0.1:") for port in sandbox["ports"])
+    for name in ("web", "worker", "beat"):
+        service = COMPOSE["services"][name]
+        assert "profiles" not in service
+        assert "sandbox" not in str(service["environment"]), f"{name} points at the sandbox"
+        assert "sandbox" not in service.get("depends_on", {})
+
+
+def test_the_web_health_check_is_the_command_that_works_with_production_settings():
+    test = COMPOSE["services"]["web"]["healthcheck"]["test"]
+    assert test[:4] == ["CMD", "python", "manage.py", "healthcheck"]
+    assert "http://127.0.0.1:8000/healthz" in test
+
+
 def test_compose_pins_the_database_and_broker_versions():
     assert COMPOSE["services"]["db"]["image"] == "postgres:16"
     assert COMPOSE["services"]["redis"]["image"] == "redis:7"

@@ -1,15 +1,18 @@
 """The import itself, in three steps: stage, plan, write.
 
-1. **Stage**: read the file record by record, validate, and set each valid row aside (PostgreSQL:
-   `COPY` into a temporary table, see `postgres.py`; otherwise pickled chunks in a temporary file,
-   see `chunked.py`). Invalid rows go to the error file. Memory stays flat on both paths: only a
-   chunk of rows is held at a time, duplicates within the file are found in SQL (or, for orders on
-   the chunked path, in a temporary SQLite file; see `orders.py`).
+1. **Stage**: read the file record by record, validate, and set each valid row aside
+   (PostgreSQL: `COPY` into a temporary table, see `postgres.py` and the kinds' `*_copy.py`;
+   otherwise pickled chunks in a temporary file, see `chunked.py`). Invalid rows go to the
+   error file, and so do rows imported with a warning. Memory stays flat on both paths: only a
+   chunk of rows is held at a time, duplicates within the file are found in SQL (or, for orders
+   on the chunked path, in a temporary SQLite file; see `orders.py`).
 2. **Plan**: compare the staged rows with what is stored: how many would be created, updated,
-   unchanged, and the safeguard's figures. A dry run stops here.
+   unchanged, the safeguard's figures, and what each column's stored values would become
+   (`summary.py`). A dry run stops here.
 3. **Write**: one transaction creates and updates the changed rows only (bumping their
-   `version`) and makes them pending for the sync engine. Unchanged rows are not touched, so a
-   re-import of the same file queues nothing. Any failure rolls the whole write back.
+   `version`), records what a revert needs (`ImportChange`, see `revert.py`) and makes them
+   pending for the sync engine. Unchanged rows are not touched, so a re-import of the same file
+   queues nothing. Any failure rolls the whole write back.
 """
 
 import logging
@@ -22,9 +25,11 @@ from django.db import DatabaseError, connection, transaction
 from syncs.imports import rows as R
 from syncs.imports.base import COPY_ROWS, Counts, KindImport, Plan
 from syncs.imports.chunked import CustomerChunkedImport, ProductChunkedImport
+from syncs.imports.customers_copy import CustomerCopyImport
 from syncs.imports.errors import ErrorSink
-from syncs.imports.orders import OrderChunkedImport, OrderCopyImport
-from syncs.imports.postgres import CustomerCopyImport, ProductCopyImport
+from syncs.imports.orders import OrderChunkedImport
+from syncs.imports.orders_copy import OrderCopyImport
+from syncs.imports.products_copy import ProductCopyImport
 from syncs.imports.reading import CsvStream, ImportFileError
 from syncs.models import Catalog, ImportKind
 

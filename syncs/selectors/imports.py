@@ -18,8 +18,10 @@ def import_job_get(*, job_id: int) -> ImportJob | None:
 
 def import_job_follow_up(*, job: ImportJob) -> ImportJob | None:
     """The real import started from this dry run (or safeguard stop), if there is one."""
+    if not job.file_path:  # a revert, or an upload already removed
+        return None
     return (
-        ImportJob.objects.filter(file_path=job.file_path, id__gt=job.id)
+        ImportJob.objects.filter(file_path=job.file_path, id__gt=job.id, reverts__isnull=True)
         .exclude(status=ImportStatus.CANCELLED)
         .order_by("id")
         .first()

@@ -64,10 +64,15 @@ def sync_batch_list(
     since: datetime.datetime | None = None,
     until: datetime.datetime | None = None,
     key: str = "",
+    key_kinds: list[str] | None = None,
     before_id: int | None = None,
     limit: int = PAGE_SIZE,
 ) -> tuple[list[SyncBatch], int | None]:
-    """Batches newest first; returns the page and the id to pass as `before_id` for the next."""
+    """Batches newest first; returns the page and the id to pass as `before_id` for the next.
+
+    `key_kinds` limits a `key` search to those kinds: whether a customer id was ever sent is
+    itself personal data for a role that may not see customers.
+    """
     given = {
         "destination": destination,
         "kind": kind,
@@ -80,6 +85,8 @@ def sync_batch_list(
     )
     if key:
         qs = qs.filter(_key_filter(key))
+        if key_kinds is not None:
+            qs = qs.filter(kind__in=key_kinds)
     return keyset_page(qs, cursor=before_id, limit=limit, newest_first=True)
 
 

@@ -165,13 +165,14 @@ def failed_rows(states: list[SyncState]) -> list[FailedRow]:
     return [FailedRow(state=s, obj=objects.get((s.kind, s.object_id))) for s in states]
 
 
-def sync_state_recent_failures(*, limit: int = 10) -> list[FailedRow]:
-    """The most recently failed rows, with the rows themselves, for the retry list."""
-    states = list(
-        SyncState.objects.filter(status__in=[SyncStatus.FAILED, SyncStatus.UNKNOWN])
-        .select_related("last_batch")
-        .order_by("-changed_at", "-id")[:limit]
-    )
+def sync_state_recent_failures(
+    *, limit: int = 10, kinds: list[str] | None = None
+) -> list[FailedRow]:
+    """The most recently failed rows (of `kinds`, if given), with the rows, for the retry list."""
+    qs = SyncState.objects.filter(status__in=[SyncStatus.FAILED, SyncStatus.UNKNOWN])
+    if kinds is not None:
+        qs = qs.filter(kind__in=kinds)
+    states = list(qs.select_related("last_batch").order_by("-changed_at", "-id")[:limit])
     return failed_rows(states)
 
 

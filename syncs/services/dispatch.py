@@ -28,7 +28,15 @@ DRAIN_FLAG_SECONDS = 120  # a lost drain task stops blocking new ones after this
 def redis_client() -> redis.Redis | None:
     """The Redis the broker uses, or None (the demo's file broker)."""
     url = settings.REDIS_URL or settings.CELERY_BROKER_URL
-    return redis.Redis.from_url(url) if url.startswith(("redis://", "rediss://")) else None
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    # Timeouts: this runs in web requests (after a stock-out commits); a silent Redis must not
+    # hang them.
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=settings.REDIS_CONNECT_TIMEOUT,
+        socket_timeout=settings.REDIS_READ_TIMEOUT,
+    )
 
 
 def _flag_key(destination: str, kind: str, queue: str, later: bool = False) -> str:

@@ -1,4 +1,4 @@
-"""CSV imports: start one (store the upload, queue the task), run it, cancel it, get its errors.
+"""CSV imports: start one (store the upload, queue the task), run it, cancel it.
 
 The reading, validation and bulk writing live in `syncs/imports/`; see its engine's docstring for
 the stage / plan / write steps. An import writes everything or nothing: invalid rows stop it unless
@@ -6,12 +6,8 @@ the admin chose "skip invalid rows", and the safeguard stops one that would stoc
 too much of a catalog unless the admin confirmed it ("I mean it").
 """
 
-import csv
-import io
 import logging
 import uuid
-from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -19,14 +15,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from syncs.imports.base import ImportCancelled, Plan
 from syncs.imports.engine import import_file
 from syncs.imports.errors import ErrorSink
-from syncs.imports.reading import CsvStream, ImportFileError, formula_safe
+from syncs.imports.reading import CsvStream, ImportFileError
 from syncs.models import Catalog, ImportEncoding, ImportJob, ImportKind, ImportStatus
 from syncs.selectors.imports import import_job_follow_up
 from syncs.services.audit import audit_event_record
@@ -34,7 +29,6 @@ from syncs.services.audit import audit_event_record
 logger = logging.getLogger(__name__)
 
 _COPY_CHUNK = 1024 * 1024
-_FINISHED = (ImportStatus.SUCCEEDED, ImportStatus.FAILED, ImportStatus.CANCELLED)
 
 
 def import_upload_dir() -> Path:
@@ -239,7 +233,7 @@ def _warned_sentence(warned: int) -> str:
 def import_job_run(*, job_id: int) -> ImportJob:
     """Run a queued import to its end; every outcome is stored on the job, never raised."""
     claimed = ImportJob.objects.filter(
-        pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+        pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], reverts__isnull=True
     ).update(status=ImportStatus.RUNNING, started_at=timezone.now(), message="")
     job = ImportJob.objects.get(pk=job_id)
     if not claimed:
@@ -401,61 +395,3 @@ def _record_finished(job: ImportJob) -> None:
             "message": job.message,
         },
     )
-
-
-def import_files_prune(*, days: int | None = None) -> int:
-    """Delete the upload and error files of imports finished more than
-    IMPORT_FILES_RETENTION_DAYS ago; the jobs and their counts stay. Returns the jobs pruned."""
-    cutoff = timezone.now() - timedelta(days=days or settings.IMPORT_FILES_RETENTION_DAYS)
-    directory = import_upload_dir().resolve()
-    old = ImportJob.objects.filter(status__in=_FINISHED, finished_at__lt=cutoff).exclude(
-        file_path="", error_file_path=""
-    )
-    pruned = 0
-    for job in old.only("pk", "file_path", "error_file_path").iterator():
-        upload = _stored_file(job.file_path, directory)
-        # "Import now" re-reads a dry run's upload: it stays while a job using it is recent or
-        # still running. A file the command read where it was is not ours to delete.
-        if upload is not None and (
-            ImportJob.objects.filter(file_path=job.file_path)
-            .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=cutoff))
-            .exists()
-        ):
-            upload = None
-        error_file = _stored_file(job.error_file_path, directory)
-        if upload is None and error_file is None:
-            continue
-        for path in (upload, error_file):
-            if path is not None:
-                path.unlink(missing_ok=True)
-        # An empty path tells the pages the file is gone (no download, no "Import now").
-        ImportJob.objects.filter(pk=job.pk).update(
-            file_path="" if upload is not None else job.file_path,
-            error_file_path="" if error_file is not None else job.error_file_path,
-        )
-        pruned += 1
-    return pruned
-
-
-def _stored_file(path: str, directory: Path) -> Path | None:
-    """The path when it names a file the imports stored (in the upload directory)."""
-    if not path:
-        return None
-    resolved = Path(path).resolve()
-    return resolved if resolved.is_relative_to(directory) else None
-
-
-def import_job_error_csv(*, job: ImportJob) -> Iterator[str]:
-    """The invalid rows as CSV lines (the file's columns plus `error`), safe to open in a
-    spreadsheet: a cell that would run as a formula is prefixed with `'`. Streams from disk."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield "\ufeff"  # a BOM, so spreadsheet programs read the file as UTF-8
-    if not job.error_file_path or not Path(job.error_file_path).is_file():
-        return
-    with open(job.error_file_path, encoding="utf-8", newline="") as f:
-        for cells in csv.reader(f):
-            writer.writerow([formula_safe(cell) for cell in cells])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()

@@ -21,7 +21,7 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _role_for(permission: str) -> str:
+def role_for(permission: str) -> str:
     """The least role that holds a permission, for the 403 page to name."""
     for role in ROLES:
         if permission in ROLE_PERMISSIONS[role]:
@@ -31,7 +31,7 @@ def _role_for(permission: str) -> str:
 
 def require_permission(user: AbstractBaseUser, permission: str) -> None:
     if not user.has_perm(permission):
-        role = _role_for(permission)
+        role = role_for(permission)
         raise PermissionDenied(f"This needs the {role} role. Ask an admin if you need it.")
 
 

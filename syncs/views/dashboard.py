@@ -5,6 +5,8 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from syncs.destinations import destination_get
+from syncs.models import SyncKind
+from syncs.roles import kinds_visible_to
 from syncs.selectors.alerts import incidents_live
 from syncs.selectors.stockouts import stockout_summary
 from syncs.selectors.sync_batches import sync_batch_hourly
@@ -20,7 +22,9 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "overview": sync_overview(),
         "hourly": sync_batch_hourly(hours=24),
-        "failures": sync_state_recent_failures(limit=10),
+        "failures": sync_state_recent_failures(
+            limit=10, kinds=kinds_visible_to(request.user, SyncKind.values)
+        ),
         "sandbox_in_use": settings.SANDBOX_IN_USE,
         "alerts": incidents_live(),
         "stockouts": stockout_summary(),

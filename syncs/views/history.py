@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from syncs.forms import BatchFilterForm, RetryForm
-from syncs.models import SyncStatus
+from syncs.models import SyncKind, SyncStatus
+from syncs.roles import kind_view_permission, kinds_visible_to
 from syncs.selectors.sync_batches import sync_batch_list, sync_batch_rows
 from syncs.services.sync import row_retry, sync_batch_retry_failed
 from syncs.views.access import (
@@ -14,6 +15,7 @@ from syncs.views.access import (
     get_batch_for,
     render_page,
     require_permission,
+    role_for,
     safe_next,
 )
 
@@ -25,7 +27,8 @@ def batch_list(request: HtmxHttpRequest) -> HttpResponse:
     form = BatchFilterForm(request.GET)
     batches, next_id = [], None
     if form.is_valid():
-        batches, next_id = sync_batch_list(**form.selector_kwargs())
+        key_kinds = kinds_visible_to(request.user, SyncKind.values)
+        batches, next_id = sync_batch_list(**form.selector_kwargs(), key_kinds=key_kinds)
     query = request.GET.copy()
     query.pop("before", None)
     context = {"form": form, "batches": batches, "next_id": next_id, "query": query.urlencode()}
@@ -35,9 +38,13 @@ def batch_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def batch_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     batch = get_batch_for(request.user, pk)
-    rows = sync_batch_rows(batch=batch)
+    # Other kinds' batches show that they happened, not what they carried (personal data).
+    visible = bool(kinds_visible_to(request.user, [batch.kind]))
+    rows = sync_batch_rows(batch=batch) if visible else []
     context = {
         "batch": batch,
+        "contents_visible": visible,
+        "contents_role": role_for(kind_view_permission(batch.kind)),
         "rows": rows,
         "failed_rows": [r for r in rows if r.state.status == SyncStatus.FAILED],
         "can_retry": request.user.has_perm("syncs.retry_sync"),

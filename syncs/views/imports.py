@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from syncs.forms import ImportUploadForm, RevertForm, parse_row_id
 from syncs.models import ImportJob, ImportStatus
 from syncs.selectors.imports import import_job_follow_up, import_job_get, import_job_list
+from syncs.services.import_files import import_job_error_csv
 from syncs.services.import_revert import (
     REMOTE_DELETION,
     import_job_revert,
@@ -22,7 +23,6 @@ from syncs.services.import_revert import (
 from syncs.services.imports import (
     import_job_cancel,
     import_job_create,
-    import_job_error_csv,
     import_job_start_real,
 )
 from syncs.views.access import HtmxHttpRequest, render_page, require_permission

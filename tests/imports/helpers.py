@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from syncs.imports import engine
 from syncs.models import ImportJob
-from syncs.services.imports import import_job_create, import_job_error_csv, import_job_run
+from syncs.services.import_files import import_job_error_csv
+from syncs.services.imports import import_job_create, import_job_run
 
 _counter = iter(range(1, 1_000_000))
 

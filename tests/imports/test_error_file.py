@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from syncs.models import Customer, Product
-from syncs.services.imports import import_job_error_csv
+from syncs.services.import_files import import_job_error_csv
 from tests.imports.helpers import chunked_path, run_import
 
 pytestmark = pytest.mark.django_db

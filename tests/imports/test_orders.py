@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from syncs.imports import engine
 from syncs.imports.errors import ErrorSink
 from syncs.models import Order, OrderItem, SyncState
-from syncs.services.imports import import_job_error_csv
+from syncs.services.import_files import import_job_error_csv
 from syncs.services.push import sync_run
 from tests.imports.helpers import run_import
 

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from syncs.models import AuditEvent, Catalog, ImportJob, Product, SyncState
-from syncs.services.imports import import_job_create, import_job_error_csv
+from syncs.services.import_files import import_job_error_csv
+from syncs.services.imports import import_job_create
 from tests.factories import CatalogFactory, ProductFactory
 from tests.imports.helpers import run_import
 

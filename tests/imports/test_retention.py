@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from citrusadmin.celery import app
 from syncs.models import ImportJob
-from syncs.services.imports import import_files_prune, import_job_create, import_job_run
+from syncs.services.import_files import import_files_prune
+from syncs.services.imports import import_job_create, import_job_run
 from syncs.tasks import import_files_prune_task
 
 pytestmark = pytest.mark.django_db

@@ -16,11 +16,13 @@ from syncs.models import (
     Product,
     SyncState,
 )
+from syncs.selectors.imports import import_job_follow_up
 from syncs.services.import_revert import (
     import_job_revert,
     import_revert_preview,
     import_revert_run,
 )
+from syncs.services.imports import import_job_run
 from syncs.services.products import product_update
 from syncs.services.push import sync_run
 from tests.imports.helpers import chunked_path, run_import
@@ -195,3 +197,12 @@ def test_customers_and_orders_are_reverted_field_by_field(tmp_path, path):
         order.items.values_list("gtin", "quantity", "total_order_item_price_after_discounts")
     ) == [("SKU-1", 1, Decimal("1.00"))]
     assert order.version == 3
+
+
+def test_a_revert_job_is_never_run_as_an_import_nor_taken_for_a_follow_up(tmp_path):
+    job = run_import(tmp_path, "products", FIRST)
+    revert = import_job_revert(job=job, actor=None, delete_remote=False, enqueue=False)
+    assert import_job_run(job_id=revert.pk).status == ImportStatus.QUEUED
+    assert import_job_follow_up(job=revert) is None
+    job.file_path = ""  # its upload removed after the retention days
+    assert import_job_follow_up(job=job) is None

@@ -1,0 +1,96 @@
+"""`make demo` with CITRUSADMIN_VAR_DIR: everything goes there, nothing into the repository."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.worker
+# Written by any Python or pytest run, not by the demo.
+NOISE = ("__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _repo_files() -> dict[str, float]:
+    """Every file in the repository folder (tracked or not, .venv aside) and its mtime."""
+    found = {}
+    for path in ROOT.rglob("*"):
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] in (".venv", ".git") or any(p in NOISE for p in relative.parts):
+            continue
+        if path.is_file():
+            found[str(relative)] = path.stat().st_mtime
+    return found
+
+
+def _wait_for(condition, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_demo_keeps_everything_in_citrusadmin_var_dir(tmp_path):
+    var_dir = tmp_path / "not" / "there" / "yet"
+    port, sandbox_port = _free_port(), _free_port()
+    # A machine with only Python: none of the test run's own settings (tests/settings.py sets
+    # DEBUG, SECRET_KEY... in os.environ).
+    ours = ("DATABASE_URL", "REDIS_URL", "CELERY_", "CITRUSAD_", "CUSTOBAR_", "SECURE_", "DEBUG")
+    ours += ("SECRET_KEY", "ALLOWED_HOSTS", "SESSION_", "CSRF_", "DJANGO_SETTINGS_MODULE")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(ours)}
+    env.update(CITRUSADMIN_VAR_DIR=str(var_dir), PORT=str(port), SANDBOX_PORT=str(sandbox_port))
+    before = _repo_files()
+    demo = subprocess.Popen(
+        [sys.executable, "scripts/demo.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(demo.stdout), daemon=True)
+    reader.start()
+    try:
+        _wait_for(
+            lambda: "demo is running" in "".join(output) or demo.poll() is not None,
+            300,
+            "the demo's banner",
+        )
+        assert demo.poll() is None, "".join(output)[-3000:]
+        banner = "".join(output)
+        assert str(var_dir / "citrusadmin.sqlite3") in banner
+        assert str(var_dir / "broker") in banner
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:  # noqa: S310
+            assert answer.status == 200
+        # celerybeat-schedule, or .dat/.dir/.bak where Python's dbm is the plain-file one.
+        _wait_for(lambda: list(var_dir.glob("celerybeat-schedule*")), 60, "beat's schedule")
+        assert (var_dir / "citrusadmin.sqlite3").is_file()
+        assert (var_dir / "broker").is_dir()
+    finally:
+        os.killpg(demo.pid, signal.SIGINT)
+        try:
+            demo.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait(10)
+    after = _repo_files()
+    written = sorted(name for name, mtime in after.items() if before.get(name) != mtime)
+    assert written == [], f"the demo wrote into the repository: {written}"
