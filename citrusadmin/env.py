@@ -76,6 +76,29 @@ def env_url(name: str, default: str = "") -> str:
     return value
 
 
+_RATE_PERIODS = {"second": 60.0, "s": 60.0, "minute": 1.0, "min": 1.0, "m": 1.0, "hour": 1 / 60}
+
+
+def env_rate(name: str, default: str) -> float | None:
+    """A request rate such as "180/minute" or "5/second", as requests per minute; None for
+    "" or "unlimited"."""
+    raw = env_str(name, default)
+    if raw.lower() in ("", "unlimited", "none"):
+        return None
+    count, _, period = raw.replace(" ", "").partition("/")
+    factor = _RATE_PERIODS.get(period.lower() or "minute")
+    try:
+        value = float(count) * factor if factor else 0.0
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 180/minute or 5/second (or empty for no limit), "
+            f"not {raw!r}."
+        )
+    return value
+
+
 def env_database(name: str, default: str) -> dict:
     raw = env_str(name) or default
     try:

@@ -19,6 +19,7 @@ from citrusadmin.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_str,
     env_url,
 )
@@ -214,11 +215,17 @@ if bool(CUSTOBAR_USERNAME) != bool(CUSTOBAR_PASSWORD):
 REMOTE_CONNECT_TIMEOUT = env_float("REMOTE_CONNECT_TIMEOUT", 5.0, minimum=0.1, maximum=60)
 REMOTE_READ_TIMEOUT = env_float("REMOTE_READ_TIMEOUT", 30.0, minimum=0.1, maximum=600)
 SANDBOX_IN_USE = env_bool("SANDBOX_IN_USE", False)
+# Each destination account's pace, shared by every worker (requests per minute; None: no limit).
+# Custobar's own plugin keeps to 180 a minute per account; CitrusAd publishes no figure.
+CITRUSAD_RATE_LIMIT = env_rate("CITRUSAD_RATE_LIMIT", "")
+CUSTOBAR_RATE_LIMIT = env_rate("CUSTOBAR_RATE_LIMIT", "180/minute")
 
 # --- Sync engine ---
 SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 100, minimum=1, maximum=100)
 SYNC_RETRY_WINDOW = env_int("SYNC_RETRY_WINDOW", 4 * 3600, minimum=60)  # seconds
-SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 300, minimum=30)
+# A drain's claim lasts this long unless its heartbeat (every quarter of it) renews it: the rows
+# of a worker that died are claimable again within this plus one sweep (SYNC_SWEEP_SECONDS).
+SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 20, minimum=4, maximum=3600)
 SYNC_HISTORY_RETENTION_DAYS = env_int("SYNC_HISTORY_RETENTION_DAYS", 30, minimum=1)
 
 # --- Imports ---
@@ -227,6 +234,15 @@ IMPORT_MAX_STOCKOUT_SHARE = env_float("IMPORT_MAX_STOCKOUT_SHARE", 0.2, minimum=
 # A dry run calls out a column whose stored values the file would clear beyond this share.
 IMPORT_MAX_CLEARED_SHARE = env_float("IMPORT_MAX_CLEARED_SHARE", 0.1, minimum=0.0, maximum=1.0)
 IMPORT_FILES_RETENTION_DAYS = env_int("IMPORT_FILES_RETENTION_DAYS", 30, minimum=1)
+
+# --- Console ---
+# A bulk stock-out or restore that changes more than this share of a catalog asks the person to
+# type the number of products (by default the import safeguard's share).
+BULK_TYPED_CONFIRM_SHARE = env_float(
+    "BULK_TYPED_CONFIRM_SHARE", IMPORT_MAX_STOCKOUT_SHARE, minimum=0.0, maximum=1.0
+)
+# Bulk stock actions over this many products run in a worker, in chunks, with a progress page.
+BULK_BACKGROUND_ROWS = env_int("BULK_BACKGROUND_ROWS", 1000, minimum=1)
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Scheduled feeds ---

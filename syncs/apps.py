@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.apps import apps as global_apps
 from django.contrib.auth.signals import user_logged_in
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -33,5 +34,9 @@ class SyncsConfig(AppConfig):
         from syncs.middleware import second_factor_on_login
 
         user_logged_in.connect(second_factor_on_login, dispatch_uid="second-factor-step")
+        # SQLite (the demo) gets the accent-folding SQL function PostgreSQL has from a migration.
+        from syncs.search import sqlite_functions_register
+
+        connection_created.connect(sqlite_functions_register)
         # Celery's autodiscovery finds syncs/tasks.py only; these live beside it.
         from syncs import alert_tasks, feed_tasks, import_tasks, stockout_tasks  # noqa: F401

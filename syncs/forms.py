@@ -128,17 +128,27 @@ class ProductSearchForm(forms.Form):
         }
 
 
+SCOPES = {"selected": "The selected products", "search": "All matching this search"}
+
+
 class StockForm(forms.Form):
     state = forms.ChoiceField(choices=[("out", "Stocked out"), ("in", "In stock")])
 
 
 class BulkStockForm(ProductSearchForm):
-    state = forms.ChoiceField(choices=[("out", "Stocked out"), ("in", "In stock")])
-    scope = forms.ChoiceField(
-        choices=[("selected", "The selected products"), ("search", "All matching this search")]
+    # The list's four buttons each send one value ("out:selected", "in:search", …); the
+    # confirmation page sends state and scope as they are.
+    bulk = forms.ChoiceField(
+        required=False,
+        choices=[(f"{state}:{scope}", "") for state in ("out", "in") for scope in SCOPES],
     )
+    state = forms.ChoiceField(choices=[("out", "Stocked out"), ("in", "In stock")], required=False)
+    scope = forms.ChoiceField(choices=list(SCOPES.items()), required=False)
     product_ids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
     confirm = forms.BooleanField(required=False)
+    typed_count = forms.IntegerField(
+        label="Number of products", min_value=0, max_value=MAX_ID, required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,9 +157,21 @@ class BulkStockForm(ProductSearchForm):
 
     def clean(self):
         data = super().clean()
+        if data.get("bulk"):
+            data["state"], data["scope"] = data["bulk"].split(":")
+        if not data.get("state") or not data.get("scope"):
+            raise forms.ValidationError(
+                "Choose stock out or restore, for the selection or the search."
+            )
         if data.get("scope") == "selected" and not data.get("product_ids"):
             raise forms.ValidationError("Select at least one product first.")
         return data
+
+    def chosen(self) -> dict:
+        """The products meant, as the bulk selector and service take them."""
+        if self.cleaned_data["scope"] == "selected":
+            return {"product_ids": sorted(set(self.cleaned_data["product_ids"]))}
+        return {"search": self.search_kwargs()}
 
 
 class ConfirmForm(forms.Form):
@@ -175,6 +197,10 @@ class SearchForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "search", "autofocus": True}),
     )
+    after = _keyset_field()
+
+
+class PageForm(forms.Form):
     after = _keyset_field()
 
 

@@ -13,11 +13,15 @@ TASK_ROUTES = {
     "syncs.tasks.sync_drain_manual": {"queue": "priority"},
     # Short, and what restarts everything after a crash: never stuck behind a bulk backlog.
     "syncs.tasks.sync_sweep": {"queue": "priority"},
+    # A bulk stock-out or restore that someone is watching the progress of: seconds per
+    # thousand products, and what it changes is pushed with manual priority.
+    "syncs.tasks.product_bulk_stock": {"queue": "priority"},
     "syncs.tasks.sync_history_prune": {"queue": "sync"},
     "syncs.tasks.import_files_prune": {"queue": "sync"},
     # Starting feeds is quick and must not wait behind a bulk push; a feed's own run fetches a
     # file (queue given when it is sent: `sync` on schedule, `priority` for "Run now").
     "syncs.feed_tasks.feeds_tick": {"queue": "priority"},
+    "syncs.feed_tasks.feed_run": {"queue": "sync"},
     # Alerts must go out while a bulk sync keeps every `sync` worker busy.
     "syncs.alert_tasks.alerts_evaluate": {"queue": "priority"},
     # The stock-out check asks CitrusAd one product at a time, for up to ten minutes a task.

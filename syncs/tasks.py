@@ -11,6 +11,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from syncs.services import dispatch, push
+from syncs.services.bulk_stock import TASK_BULK_STOCK, bulk_stock_run
 from syncs.services.import_files import import_files_prune
 from syncs.services.sync import sync_history_prune
 
@@ -60,6 +61,13 @@ def sync_history_prune_task() -> None:
 def import_files_prune_task() -> None:
     """Delete the files of imports finished more than IMPORT_FILES_RETENTION_DAYS ago."""
     logger.info("removed the files of %s imports", import_files_prune())
+
+
+@shared_task(name=TASK_BULK_STOCK, **_COMMON)
+def product_bulk_stock_task(*, action_id: int) -> None:
+    """Run a bulk stock-out or restore too large for a web request, chunk by chunk."""
+    action = bulk_stock_run(action_id=action_id)
+    logger.info("bulk stock action %s: %s", action_id, action.status)
 
 
 @worker_ready.connect

@@ -42,6 +42,7 @@ urlpatterns = [
     path("sync/retry/", history.row_retry_view, name="row_retry"),
     path("products/", products.product_search, name="product_search"),
     path("products/bulk-stock/", products.product_bulk_stock, name="product_bulk_stock"),
+    path("products/bulk/<id:pk>/", products.product_bulk_detail, name="product_bulk_detail"),
     path("products/<id:pk>/", products.product_detail, name="product_detail"),
     path("products/<id:pk>/chip/", products.product_chip, name="product_chip"),
     path("products/<id:pk>/stock/", products.product_stock, name="product_stock"),

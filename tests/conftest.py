@@ -26,6 +26,16 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"Skipped under CI=true, which counts as a failure: {reason}"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_pace():
+    """Each test starts with every destination at its configured pace (no cut, no hold)."""
+    from syncs.services.push.pacing import pace_reset
+
+    pace_reset()
+    yield
+    pace_reset()
+
+
 @pytest.fixture
 def merchandiser(db):
     return UserFactory(role="merchandiser")

@@ -62,3 +62,35 @@ def test_every_countdown_is_below_the_visibility_timeout(settings):
         assert visibility > LATER_MAX_COUNTDOWN
         assert app.conf.task_time_limit < visibility
     assert app.conf.task_soft_time_limit > DRAIN_TIME_BUDGET
+
+
+def test_a_bulk_stock_action_someone_is_watching_runs_on_priority():
+    import syncs.tasks  # noqa: F401
+    from syncs.services.bulk_stock import TASK_BULK_STOCK
+    from syncs.services.dispatch import QUEUE_PRIORITY
+
+    assert TASK_BULK_STOCK in app.tasks
+    assert app.amqp.router.route({}, TASK_BULK_STOCK)["queue"].name == QUEUE_PRIORITY
+
+
+def test_feeds_alerts_and_the_stock_out_check_are_routed_and_scheduled():
+    from celery.schedules import crontab
+
+    from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC
+    from syncs.services.stockouts import CHECK_BUDGET_SECONDS
+
+    def queue_of(name):
+        return app.amqp.router.route({}, name)["queue"].name
+
+    # Starting feeds and sending alerts never wait behind a bulk push.
+    assert queue_of("syncs.feed_tasks.feeds_tick") == QUEUE_PRIORITY
+    assert queue_of("syncs.alert_tasks.alerts_evaluate") == QUEUE_PRIORITY
+    assert queue_of("syncs.feed_tasks.feed_run") == QUEUE_SYNC
+    assert queue_of("syncs.stockout_tasks.stockout_check_run") == QUEUE_SYNC
+    schedule = app.conf.beat_schedule
+    assert schedule["feeds-tick"]["schedule"] <= 60
+    assert schedule["alerts-evaluate"]["schedule"] <= 60
+    assert schedule["stockout-check"]["schedule"] == crontab(minute=30, hour=4)
+    assert schedule["stockouts-tick"]["schedule"] <= 300
+    # A check's task stops well before Celery would kill it, and a continuation goes on.
+    assert app.conf.task_soft_time_limit > CHECK_BUDGET_SECONDS

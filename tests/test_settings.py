@@ -27,6 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
         ),
         (lambda: env.env_url("X_URL"), "X_URL", "ftp://x", "X_URL must start with http"),
         (lambda: env.env_database("X_DB", "sqlite://"), "X_DB", "nosuch://h/db", "X_DB"),
+        (lambda: env.env_rate("X_RATE", ""), "X_RATE", "fast", "X_RATE must be a rate such as"),
+        (lambda: env.env_rate("X_RATE", ""), "X_RATE", "180/fortnight", "X_RATE must be a rate"),
+        (lambda: env.env_rate("X_RATE", ""), "X_RATE", "0/minute", "X_RATE must be a rate"),
+        (lambda: env.env_rate("X_RATE", ""), "X_RATE", "-5/second", "X_RATE must be a rate"),
     ],
 )
 def test_bad_values_raise_naming_the_variable(monkeypatch, reader, name, raw, message):
@@ -44,6 +48,12 @@ def test_good_values_are_read(monkeypatch):
     assert env.env_int("X_NUM", 1) == 42
     assert env.env_url("X_URL") == "https://api.example.com"
     assert env.env_list("X_LIST", []) == ["a.example", "b.example"]
+    for raw, per_minute in (("180/minute", 180.0), ("5/second", 300.0), ("90", 90.0)):
+        monkeypatch.setenv("X_RATE", raw)
+        assert env.env_rate("X_RATE", "") == per_minute
+    for raw in ("", "unlimited", "none"):
+        monkeypatch.setenv("X_RATE", raw)
+        assert env.env_rate("X_RATE", "180/minute") is None
 
 
 def _run_settings(extra_env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

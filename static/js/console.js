@@ -2,31 +2,58 @@
 (function () {
   "use strict";
 
-  // Scanner-friendly search: after each search the box keeps focus with its text selected, so
-  // the next scan replaces the last GTIN instead of appending to it.
-  function selectSearchBox() {
-    var box = document.querySelector("form[role=search] input[type=search]");
+  // A barcode scanner types a code into whatever has focus, then presses Enter. So the search
+  // box is where focus lives on the product pages: after each search and after each stock-out
+  // or restore it has focus with its text selected, and the next scan replaces the last code.
+  function searchBox() {
+    return document.querySelector("form[role=search] input[type=search]");
+  }
+
+  function selectSearchBox(force) {
+    var box = searchBox();
     var active = document.activeElement;
-    if (box && (active === box || active === null || active === document.body)) {
+    if (box && (force || active === box || active === null || active === document.body)) {
       box.focus();
       box.select();
     }
   }
 
-  document.addEventListener("DOMContentLoaded", selectSearchBox);
+  document.addEventListener("DOMContentLoaded", function () { selectSearchBox(false); });
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.target;
-    if (!target) return;
-    if (target.id === "results") selectSearchBox();
-    // A stock toggle replaces its own row: put keyboard focus back on the row's new button, so
-    // a keyboard or screen-reader user is not thrown back to the top of the page.
-    if (target.id && target.id.indexOf("product-") === 0 && document.activeElement === document.body) {
-      var button = target.querySelector("form button");
-      if (button) button.focus();
-    }
+    if (!target || !target.id) return;
+    if (target.id === "results") selectSearchBox(false);
+    // A stock toggle replaced its own row: the button that was pressed is gone, and the next
+    // scan must not land on the new one (its Enter would undo what was just done).
+    if (target.id.indexOf("product-") === 0) selectSearchBox(true);
   });
 
-  // "Select all on this page" for the bulk stock-out checkboxes.
+  // Typing while a button, checkbox or link has focus (a scan after a mouse click) goes to the
+  // search box instead, so a scanner's Enter can never press a row button. Space is left alone:
+  // it is how a keyboard user presses the focused button, and no barcode contains one.
+  function typesText(event) {
+    return event.key.length === 1 && event.key !== " " && !event.ctrlKey && !event.metaKey &&
+      !event.altKey;
+  }
+
+  function takesText(element) {
+    if (!element) return false;
+    if (element.isContentEditable || element.tagName === "TEXTAREA" || element.tagName === "SELECT") return true;
+    if (element.tagName !== "INPUT") return false;
+    return ["checkbox", "radio", "button", "submit", "reset", "file", "image"].indexOf(element.type) === -1;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var box = searchBox();
+    if (!box || !typesText(event) || takesText(document.activeElement)) return;
+    event.preventDefault();
+    box.focus();
+    box.select();
+    box.setRangeText(event.key, box.selectionStart, box.selectionEnd, "end");
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  }, true);
+
+  // "Select all on this page" for the bulk stock checkboxes.
   document.addEventListener("change", function (event) {
     var toggle = event.target;
     if (!toggle.matches || !toggle.matches("input[data-select-all]")) return;

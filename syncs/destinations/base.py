@@ -116,6 +116,11 @@ class Destination:
             _clients[self.name] = (pid, config, client)
             return client
 
+    def rate_limit(self) -> float | None:
+        """The account's pace in requests per minute, shared by every worker (None: no limit
+        of our own; a 429 still slows it down). Each destination reads its own setting."""
+        return None
+
     def fingerprint(self) -> str:
         """A keyed hash of the credentials: tells "changed" without keeping the secret."""
         message = "\x00".join(self.credentials()).encode()

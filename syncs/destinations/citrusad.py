@@ -84,6 +84,9 @@ class CitrusAd(Destination):
     def credentials(self) -> tuple[str, ...]:
         return (settings.CITRUSAD_BASE_URL, settings.CITRUSAD_API_KEY, settings.CITRUSAD_TEAM_ID)
 
+    def rate_limit(self) -> float | None:
+        return settings.CITRUSAD_RATE_LIMIT
+
     def build_client(self, config: tuple) -> CitrusAdClient:
         base_url, api_key, team_id, connect, read = config
         return CitrusAdClient(

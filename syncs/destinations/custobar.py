@@ -47,6 +47,9 @@ class Custobar(Destination):
             settings.CUSTOBAR_API_TOKEN,
         )
 
+    def rate_limit(self) -> float | None:
+        return settings.CUSTOBAR_RATE_LIMIT
+
     def build_client(self, config: tuple) -> CustobarClient:
         base_url, username, password, token, connect, read = config
         return CustobarClient(

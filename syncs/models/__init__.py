@@ -7,6 +7,7 @@ from syncs.models.alert import (
     NotificationStatus,
 )
 from syncs.models.audit import AuditEvent
+from syncs.models.bulk import BulkOutcome, BulkStatus, BulkStockAction, BulkStockItem
 from syncs.models.catalog import Catalog
 from syncs.models.customer import Customer
 from syncs.models.feed import Feed, FeedRun, FeedRunStatus, FeedRunTrigger
@@ -42,6 +43,10 @@ __all__ = [
     "AuditEvent",
     "BatchOutcome",
     "BatchTrigger",
+    "BulkOutcome",
+    "BulkStatus",
+    "BulkStockAction",
+    "BulkStockItem",
     "Catalog",
     "Customer",
     "DeletionState",

@@ -17,6 +17,10 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(max_length=300, blank=True, default="")
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    # One bulk action is one entry in the log: its per-product entries point at it.
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -25,6 +29,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_kind", "object_id"], name="audit_object_idx"),
             models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
             models.Index(fields=["action", "-id"], name="audit_action_idx"),
+            # The log lists top-level entries only, newest first.
+            models.Index(
+                fields=["-id"], condition=models.Q(parent__isnull=True), name="audit_top_idx"
+            ),
         ]
 
     def __str__(self) -> str:

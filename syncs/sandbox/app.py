@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from syncs.sandbox import validation as v
 from syncs.sandbox.config import SandboxConfig
+from syncs.sandbox.ratelimit import AccountBuckets
 
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
@@ -108,6 +109,7 @@ class SandboxApp:
             self.recorded: deque[RecordedRequest] = deque(maxlen=self.config.max_recorded or None)
             self.request_count = 0
             self.stats: dict[str, dict] = {}
+            self.accounts = AccountBuckets()
 
     def configure(self, **changes) -> SandboxConfig:
         with self.lock:
@@ -234,7 +236,11 @@ class SandboxApp:
         if path == "/api/customers/upload/":
             if method != "POST":
                 return Reply(405, {"detail": f'Method "{method}" not allowed.'})
-            return self._custobar_auth(headers) or self._custobar_upload(body)
+            return (
+                self._custobar_auth(headers)
+                or self._over_limit("custobar", self.config.custobar_rpm)
+                or self._custobar_upload(body)
+            )
         if not path.startswith("/v1/"):
             return Reply(404, text="Not Found")
         segments = [unquote(s) for s in path.split("/")[2:]]
@@ -244,6 +250,9 @@ class SandboxApp:
             team, denied = self._citrus_auth(headers)
             if denied:
                 return denied
+            throttled = self._over_limit(f"citrusad:{team}", self.config.citrusad_rpm)
+            if throttled:
+                return throttled
             key = (team, segments[1], segments[2], query.get("sellerId", ""))
             if method == "GET":
                 return self._product_get(key)
@@ -261,6 +270,9 @@ class SandboxApp:
         team, denied = self._citrus_auth(headers)
         if denied:
             return denied
+        throttled = self._over_limit(f"citrusad:{team}", self.config.citrusad_rpm)
+        if throttled:
+            return throttled
         if segments[0] == "catalog-products":
             team_param = query.get("teamId")
             if not team_param:
@@ -268,6 +280,20 @@ class SandboxApp:
             if team_param != team:
                 return citrus_error(403, "teamId does not belong to this API key")
         return handlers[segments[0]](team, body)
+
+    def _over_limit(self, account: str, per_minute: int) -> Reply | None:
+        """429 with Retry-After when the account is over its per-minute limit."""
+        with self.lock:
+            wait = self.accounts.take(
+                account, per_minute=per_minute, burst=self.config.rate_limit_burst
+            )
+        if wait is None:
+            return None
+        return Reply(
+            429,
+            headers={"Retry-After": str(wait)},
+            text=f"Too Many Requests: this account may send {per_minute} requests a minute.",
+        )
 
     def _citrus_auth(self, headers) -> tuple[str, Reply | None]:
         scheme, _, credential = (headers.get("Authorization") or "").partition(" ")

@@ -1,13 +1,27 @@
 """Products: the search box (scanned GTIN, GTIN prefix or name words), pages and one product."""
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
-from django.db.models import BigIntegerField, ExpressionWrapper, F, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from psycopg.errors import QueryCanceled
 
 from syncs.destinations.citrusad import NAME as CITRUSAD
-from syncs.models import Product, SyncKind, SyncState, SyncStatus
+from syncs.models import BulkOutcome, Product, SyncKind, SyncState, SyncStatus
+from syncs.search import Unaccent, fold, gtin_form_name, gtin_scan_forms
 from syncs.selectors.pagination import PAGE_SIZE, keyset_page
 from syncs.selectors.sync_states import WAITING_STATUSES
 
@@ -15,24 +29,29 @@ _WORD = re.compile(r"\w+")
 
 
 def _name_words_filter(qs: QuerySet[Product], q: str) -> QuerySet[Product]:
-    """Every word must start a word of the name ("choc" finds "Dark chocolate").
+    """Every word must start a word of the name, whatever its accents and case.
 
-    PostgreSQL answers it from the name's full-text GIN index (migration 0005): a prefix
-    tsquery intersects posting lists, where substring matching would read most of the table
-    for common words. SQLite, for the demo, matches substrings.
+    "choc" finds "Dark chocolate" and "creme" finds "Crème brûlée". PostgreSQL answers it from
+    the full-text GIN index over the unaccented name (the product_name_unaccent migration): a
+    prefix tsquery intersects posting lists, where substring matching would read most of the
+    table for common words. SQLite, for the demo, matches folded substrings.
     """
-    words = _WORD.findall(q.lower())[:8]
+    words = _WORD.findall(fold(q))[:8]
     if not words:
         return qs.none()
     if connection.vendor == "postgresql":
         tsquery = " & ".join(f"{word}:*" for word in words)
         # The expression is the index's, verbatim; the words are a parameter.
         return qs.extra(  # noqa: S610
-            where=["to_tsvector('simple', syncs_product.name) @@ to_tsquery('simple', %s)"],
+            where=[
+                "to_tsvector('simple', citrusadmin_unaccent(syncs_product.name)) "
+                "@@ to_tsquery('simple', %s)"
+            ],
             params=[tsquery],
         )
+    qs = qs.alias(folded_name=Unaccent("name"))
     for word in words:
-        qs = qs.filter(name__icontains=word)
+        qs = qs.filter(folded_name__contains=word)
     return qs
 
 
@@ -41,14 +60,16 @@ def product_search(
 ) -> QuerySet[Product]:
     """Products matching a GTIN, a GTIN prefix or name words, and the filters.
 
-    A scanned GTIN that exists is an exact search: the page and "all matching this search" then
-    mean the same products. Otherwise digits are a GTIN prefix (the gtin index answers both,
+    A scanned code that exists is an exact search: the page and "all matching this search" then
+    mean the same products. A numeric scan also finds its other GTIN forms (EAN-13 scanned,
+    GTIN-14 stored). Otherwise digits are a GTIN prefix (the gtin index answers all of these,
     with varchar_pattern_ops on PostgreSQL), and words must each start a word of the name.
     """
     qs = Product.objects.all()
     q = q.strip()
-    if q and " " not in q and Product.objects.filter(gtin=q).exists():
-        qs = qs.filter(gtin=q)  # also product codes that are not digits ("SKU-123")
+    forms = sorted({q, *gtin_scan_forms(q)})
+    if q and " " not in q and Product.objects.filter(gtin__in=forms).exists():
+        qs = qs.filter(gtin__in=forms)  # also product codes that are not digits ("SKU-123")
     elif q.isdigit():
         qs = qs.filter(gtin__startswith=q)
     elif q:
@@ -70,6 +91,45 @@ def product_search(
     return qs
 
 
+def product_choice(
+    *, product_ids: list[int] | None = None, search: Mapping[str, Any] | None = None
+) -> QuerySet[Product]:
+    """The products a bulk action means: the ids ticked on a page, or a whole search."""
+    if (product_ids is None) == (search is None):
+        raise ValidationError("Choose the products either by ids or by a search, not both.")
+    if product_ids is not None:
+        try:
+            ids = sorted({int(pk) for pk in product_ids})
+        except (TypeError, ValueError):
+            raise ValidationError("Product ids must be whole numbers.") from None
+        return Product.objects.filter(pk__in=ids)
+    try:
+        return product_search(**dict(search))
+    except TypeError:
+        raise ValidationError(f"Not a product search: {sorted(search)}.") from None
+
+
+def product_stock_outcome(*, state: str) -> Case:
+    """What asking for stock `state` ("out" or "in") does to each product, as SQL.
+
+    "changed"; "unchanged" when it is so already; "skipped" when it cannot be: deleted, or
+    out of stock with nothing remembered to restore. The confirmation page counts with it and
+    the bulk action writes with it, so both always agree.
+    """
+    live = Q(deletion_state="")
+    if state == "out":
+        changes, already = live & Q(inventory__gt=0), live & Q(inventory=0)
+    else:
+        changes = live & Q(inventory=0, restore_inventory__gt=0)
+        already = live & Q(inventory__gt=0)
+    return Case(
+        When(changes, then=Value(BulkOutcome.CHANGED)),
+        When(already, then=Value(BulkOutcome.UNCHANGED)),
+        default=Value(BulkOutcome.SKIPPED),
+        output_field=CharField(),
+    )
+
+
 def product_search_page(
     *, after_id: int | None = None, limit: int = PAGE_SIZE, **search
 ) -> tuple[list[Product], int | None]:
@@ -81,7 +141,16 @@ def product_search_page(
         limit=limit,
         fetch=lambda qs, n: _first_by_id(qs, n, narrow=narrow),
     )
+    _note_matched_forms(page, q=search.get("q", "").strip())
     return product_attach_states(products=page), next_id
+
+
+def _note_matched_forms(products: list[Product], *, q: str) -> None:
+    """Set `matched_form` ("GTIN-14") on products found by another form of the scanned code."""
+    forms = set(gtin_scan_forms(q))
+    for product in products:
+        differs = product.gtin != q and product.gtin in forms
+        product.matched_form = gtin_form_name(product.gtin) if differs else ""
 
 
 # How long the "walk the ids in order" plan may take before the search asks the indexes instead.

@@ -24,11 +24,17 @@ TASK_DRAIN_MANUAL = "syncs.tasks.sync_drain_manual"
 DRAIN_FLAG_SECONDS = 120  # a lost drain task stops blocking new ones after this
 
 
+def redis_url() -> str | None:
+    """The URL of the Redis the broker uses, or None (the demo's file broker)."""
+    url = settings.REDIS_URL or settings.CELERY_BROKER_URL
+    return url if url.startswith(("redis://", "rediss://")) else None
+
+
 @cache
 def redis_client() -> redis.Redis | None:
     """The Redis the broker uses, or None (the demo's file broker)."""
-    url = settings.REDIS_URL or settings.CELERY_BROKER_URL
-    if not url.startswith(("redis://", "rediss://")):
+    url = redis_url()
+    if url is None:
         return None
     # Timeouts: this runs in web requests (after a stock-out commits); a silent Redis must not
     # hang them.

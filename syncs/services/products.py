@@ -11,12 +11,12 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.utils import timezone
 
-from syncs.models import AuditEvent, DeletionState, Priority, Product, SyncKind
+from syncs.models import AuditEvent, BulkOutcome, DeletionState, Priority, Product, SyncKind
 from syncs.models.product import restore_inventory_after
-from syncs.selectors.products import product_search
+from syncs.selectors.products import product_choice, product_stock_outcome
 from syncs.services.audit import audit_event_record
 from syncs.services.sync_state import sync_state_mark_changed
 
@@ -32,9 +32,21 @@ EDITABLE_FIELDS = frozenset(
 
 @dataclass(frozen=True)
 class BulkStockResult:
-    changed: int  # products whose stock moved (each pushed with priority)
-    unchanged: int  # already in the asked-for state
-    skipped: int  # cannot take it: deleted, or nothing remembered to restore
+    changed_ids: list[int]  # products whose stock moved (each pushed with priority)
+    unchanged_ids: list[int]  # already in the asked-for state
+    skipped_ids: list[int]  # cannot take it: deleted, or nothing remembered to restore
+
+    @property
+    def changed(self) -> int:
+        return len(self.changed_ids)
+
+    @property
+    def unchanged(self) -> int:
+        return len(self.unchanged_ids)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.skipped_ids)
 
 
 def _stock_snapshot(product: Product) -> dict:
@@ -135,41 +147,28 @@ def product_bulk_set_stock(
     actor: AbstractBaseUser | None,
     product_ids: list[int] | None = None,
     search: Mapping[str, Any] | None = None,
+    audit_parent: AuditEvent | None = None,
 ) -> BulkStockResult:
-    """Stock out or restore many products, chosen by ids or by a product search, in one go."""
+    """Stock out or restore many products, chosen by ids or by a product search, in one go.
+
+    Every chosen row is locked for the length of the call: a bulk action over many rows runs
+    this once per chunk (services/bulk_stock.py). `audit_parent` is the bulk action's own audit
+    entry, which each product's entry then belongs to.
+    """
     if state not in STOCK_STATES:
         raise ValidationError(f"Stock state must be 'out' or 'in', not {state!r}.")
-    if (product_ids is None) == (search is None):
-        raise ValidationError("Choose the products either by ids or by a search, not both.")
-    if product_ids is not None:
-        try:
-            ids = sorted({int(pk) for pk in product_ids})
-        except (TypeError, ValueError):
-            raise ValidationError("Product ids must be whole numbers.") from None
-        chosen: QuerySet[Product] = Product.objects.filter(pk__in=ids)
-    else:
-        try:
-            chosen = product_search(**dict(search))
-        except TypeError:
-            raise ValidationError(f"Not a product search: {sorted(search)}.") from None
+    chosen = product_choice(product_ids=product_ids, search=search)
     with transaction.atomic():
         # Lock in id order, like every other multi-row write, so two bulk actions cannot deadlock.
         rows = list(
             Product.objects.filter(pk__in=chosen.values("pk"))
             .select_for_update()
             .order_by("pk")
-            .values("pk", "gtin", "inventory", "restore_inventory", "deletion_state")
+            .annotate(outcome=product_stock_outcome(state=state))
+            .values("pk", "gtin", "inventory", "restore_inventory", "outcome")
         )
-        if state == STOCK_OUT:
-            movable = [r for r in rows if not r["deletion_state"] and r["inventory"] > 0]
-            unchanged = sum(1 for r in rows if not r["deletion_state"] and r["inventory"] == 0)
-        else:
-            movable = [
-                r
-                for r in rows
-                if not r["deletion_state"] and r["inventory"] == 0 and r["restore_inventory"]
-            ]
-            unchanged = sum(1 for r in rows if not r["deletion_state"] and r["inventory"] > 0)
+        outcome = {r["pk"]: r["outcome"] for r in rows}
+        movable = [r for r in rows if outcome[r["pk"]] == BulkOutcome.CHANGED]
         ids = [r["pk"] for r in movable]
         if ids:
             moved = Product.objects.filter(pk__in=ids)
@@ -188,13 +187,17 @@ def product_bulk_set_stock(
                     updated_at=timezone.now(),
                 )
             sync_state_mark_changed(kind=SyncKind.PRODUCT, object_ids=ids, priority=Priority.MANUAL)
-            _audit_bulk(actor=actor, state=state, rows=movable)
+            _audit_bulk(actor=actor, state=state, rows=movable, parent=audit_parent)
     return BulkStockResult(
-        changed=len(ids), unchanged=unchanged, skipped=len(rows) - len(ids) - unchanged
+        changed_ids=ids,
+        unchanged_ids=[pk for pk, o in outcome.items() if o == BulkOutcome.UNCHANGED],
+        skipped_ids=[pk for pk, o in outcome.items() if o == BulkOutcome.SKIPPED],
     )
 
 
-def _audit_bulk(*, actor: AbstractBaseUser | None, state: str, rows: list[dict]) -> None:
+def _audit_bulk(
+    *, actor: AbstractBaseUser | None, state: str, rows: list[dict], parent: AuditEvent | None
+) -> None:
     """One AuditEvent per product, so each product's history shows the bulk action too."""
     signed_in = actor is not None and actor.is_authenticated
     action = "product.stock_out" if state == STOCK_OUT else "product.restore"
@@ -207,6 +210,7 @@ def _audit_bulk(*, actor: AbstractBaseUser | None, state: str, rows: list[dict])
                 object_kind=SyncKind.PRODUCT,
                 object_id=str(row["pk"]),
                 object_repr=row["gtin"],
+                parent=parent,
                 before={
                     "inventory": row["inventory"],
                     "restore_inventory": row["restore_inventory"],

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from syncs.destinations import DestinationNotConfigured, destination_client
+from syncs.destinations import DestinationNotConfigured, destination_client, destination_get
 from syncs.destinations.citrusad import NAME as CITRUSAD
 from syncs.models import (
     DeletionState,
@@ -21,6 +21,7 @@ from syncs.models import (
     SyncStatus,
 )
 from syncs.services.audit import audit_event_record
+from syncs.services.push.pacing import Pace as SharedPace
 from syncs.stockouts import checks
 from syncs.stockouts.runner import CheckStopped, Pace, StockoutDarkCheck, ask, stocked_out_products
 
@@ -131,6 +132,7 @@ def stockout_recheck() -> int:
     except DestinationNotConfigured:
         return 0
     pace = Pace(settings.STOCKOUT_CHECK_RATE)
+    shared = SharedPace(destination_get(CITRUSAD))
     asked = 0
     for item in waiting:
         product = item.product
@@ -149,7 +151,7 @@ def stockout_recheck() -> int:
             continue  # the re-send is still on its way
         pace.wait()
         try:
-            finding, _inventory, _error = ask(client, product)
+            finding, _inventory, _error = ask(client, product, shared=shared)
         except CheckStopped:
             return asked
         if finding == StockoutFinding.ERROR:

@@ -3,8 +3,8 @@
     open_client()     CitrusAd from the destinations registry (not configured → the check fails)
     next_products()   the next 100 stocked-out products after the cursor, in id order
     ask()             GET /v1/catalog-products/<catalog>/<gtin>: dark, live (inventory > 0),
-                      missing (404: CitrusAd does not hold it) or error; paced at
-                      STOCKOUT_CHECK_RATE requests a second
+                      missing (404: CitrusAd does not hold it) or error; at most
+                      STOCKOUT_CHECK_RATE requests a second, within CitrusAd's shared pace
     resend()          the live and missing ones pushed again with inventory 0, first in line
     save_progress()   counts and cursor, so a continuation goes on from here
 
@@ -13,13 +13,14 @@ It stops after `budget` seconds and a continuation task goes on (a check of 50,0
 dashboard and the product pages can show when a product was last proven dark.
 """
 
+import threading
 import time
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from syncs.destinations import DestinationNotConfigured, destination_client
+from syncs.destinations import DestinationNotConfigured, destination_client, destination_get
 from syncs.destinations.citrusad import NAME as CITRUSAD
 from syncs.models import (
     DeletionState,
@@ -31,11 +32,13 @@ from syncs.models import (
     SyncKind,
 )
 from syncs.remotes import NotFoundError, RemoteError, UnauthorisedError
+from syncs.services.push.pacing import Pace as SharedPace
 from syncs.services.sync_state import sync_state_mark_changed
 from syncs.stockouts import checks
 
 _BATCH = 100
 _GIVE_UP_AFTER_ERRORS = 20  # in a row: CitrusAd is down, the check says so instead of crawling
+_NEVER = threading.Event()  # the check stops between products, never inside a wait
 
 
 class CheckStopped(Exception):
@@ -49,18 +52,26 @@ def stocked_out_products():
     )
 
 
-def ask(client, product: Product) -> tuple[str, int | None, str]:
-    """(finding, remote inventory, error) for one product, from one GET."""
+def ask(client, product: Product, *, shared: SharedPace) -> tuple[str, int | None, str]:
+    """(finding, remote inventory, error) for one product, from one GET.
+
+    The GET takes a slot of CitrusAd's shared pace (the account's rate, across every worker,
+    pushes first when they wait), and a 429 slows the whole destination down like a push's.
+    """
+    ticket = shared.wait(manual=False, stop=_NEVER)
     try:
         result = client.get_catalog_product(
             catalog_id=product.catalog.citrusad_id, gtin=product.gtin, seller_id=product.seller_id
         )
     except NotFoundError:
+        shared.answered(ticket, None)
         return StockoutFinding.MISSING, None, ""
     except UnauthorisedError as exc:
         raise CheckStopped(f"CitrusAd refused our credentials: {exc}") from None
     except RemoteError as exc:
+        shared.answered(ticket, exc)
         return StockoutFinding.ERROR, None, str(exc)[:500]
+    shared.answered(ticket, None)
     held = result.items[0].get("inventory")
     try:
         inventory = int(held) if held is not None else None
@@ -106,6 +117,7 @@ class StockoutDarkCheck:
         self.deadline = time.monotonic() + budget
         self.errors_in_a_row = 0
         self.client = None
+        self.shared = SharedPace(destination_get(CITRUSAD))
 
     def run(self) -> bool:
         """True when every product was asked (the check is done), False when out of time."""
@@ -146,7 +158,7 @@ class StockoutDarkCheck:
 
     def ask_one(self, product: Product) -> StockoutCheckItem:
         self.pace.wait()
-        finding, inventory, error = ask(self.client, product)
+        finding, inventory, error = ask(self.client, product, shared=self.shared)
         self.errors_in_a_row = self.errors_in_a_row + 1 if error else 0
         if self.errors_in_a_row >= _GIVE_UP_AFTER_ERRORS:
             raise CheckStopped(

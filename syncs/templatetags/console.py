@@ -98,3 +98,10 @@ def wire(value) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+@register.filter
+def percent(share: float) -> str:
+    """0.2 -> "20 %"; 0.125 -> "12.5 %"."""
+    value = round(float(share or 0) * 100, 1)
+    return f"{value:g} %"

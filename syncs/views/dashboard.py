@@ -8,6 +8,7 @@ from syncs.destinations import destination_get
 from syncs.models import SyncKind
 from syncs.roles import kinds_visible_to
 from syncs.selectors.alerts import incidents_live
+from syncs.selectors.pace import destination_pace_list
 from syncs.selectors.stockouts import stockout_summary
 from syncs.selectors.sync_batches import sync_batch_hourly
 from syncs.selectors.sync_states import sync_overview, sync_state_recent_failures
@@ -25,6 +26,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "failures": sync_state_recent_failures(
             limit=10, kinds=kinds_visible_to(request.user, SyncKind.values)
         ),
+        "paces": destination_pace_list(),
         "sandbox_in_use": settings.SANDBOX_IN_USE,
         "alerts": incidents_live(),
         "stockouts": stockout_summary(),

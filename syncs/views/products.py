@@ -1,20 +1,27 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, QueryDict
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from syncs.forms import BulkStockForm, ConfirmForm, ProductSearchForm, StockForm
-from syncs.models import SyncKind
+from syncs.forms import BulkStockForm, ConfirmForm, PageForm, ProductSearchForm, StockForm
+from syncs.models import BulkStockAction, SyncKind
 from syncs.selectors.audit import audit_event_for
+from syncs.selectors.bulk_stock import (
+    bulk_stock_action_get,
+    bulk_stock_items_page,
+    bulk_stock_push_summary,
+    product_bulk_preview,
+)
 from syncs.selectors.history import field_history_list
 from syncs.selectors.products import product_get, product_search_page
-from syncs.selectors.products import product_search as product_search_query
 from syncs.selectors.stockouts import product_last_verified_dark
 from syncs.selectors.sync_batches import sync_batch_for_key
+from syncs.services.bulk_stock import bulk_stock_start
 from syncs.services.live_check import product_live_check
-from syncs.services.products import product_bulk_set_stock, product_delete, product_set_stock
+from syncs.services.products import product_delete, product_set_stock
 from syncs.views.access import (
     HtmxHttpRequest,
     get_product_for,
@@ -84,49 +91,82 @@ def product_stock(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def product_bulk_stock(request: HtmxHttpRequest) -> HttpResponse:
-    """Stock out (or restore) the selected products or every product matching a search.
+    """Stock out or restore the selected products, or every product matching a search.
 
-    The first POST shows how many products it would change; only the confirmed POST writes.
+    The first POST shows how many products it would change (and asks for that number typed in
+    when it is a large share of a catalog); only the confirmed POST writes.
     """
     require_permission(request.user, "syncs.set_product_stock")
     form = BulkStockForm(request.POST)
     if not form.is_valid():
         return render(request, "products/bulk_confirm.html", {"form": form}, status=400)
     data = form.cleaned_data
-    search = form.search_kwargs()
-    if data["scope"] == "selected":
-        chosen = {"product_ids": sorted(set(data["product_ids"]))}
-        count = len(chosen["product_ids"])
-    else:
-        chosen = {"search": search}
-        count = product_search_query(**search).count()
-    if not data["confirm"]:
-        context = {"form": form, "count": count, "data": data}
+    try:
+        preview = product_bulk_preview(state=data["state"], **form.chosen())
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return render(request, "products/bulk_confirm.html", {"form": form}, status=400)
+    context = {
+        "form": form,
+        "data": data,
+        "preview": preview,
+        "background": preview.to_change > settings.BULK_BACKGROUND_ROWS,
+        "background_rows": settings.BULK_BACKGROUND_ROWS,
+    }
+    if not data["confirm"] or not preview.to_change:
         return render(request, "products/bulk_confirm.html", context)
     try:
-        result = product_bulk_set_stock(state=data["state"], actor=request.user, **chosen)
+        action = bulk_stock_start(
+            state=data["state"],
+            actor=request.user,
+            typed_count=data["typed_count"],
+            **form.chosen(),
+        )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        verb = "stocked out" if data["state"] == "out" else "restored"
-        text = f"{result.changed} product{'s' * (result.changed != 1)} {verb}"
-        if result.unchanged:
-            text += f"; {result.unchanged} already were"
-        if result.skipped:
-            text += f"; {result.skipped} skipped (deleted, or nothing to restore)"
-        messages.success(request, text + ". CitrusAd gets them within seconds.")
-    return redirect(f"{reverse('product_search')}?{_search_query(search)}")
+        context["typed_error"] = " ".join(exc.messages)
+        return render(request, "products/bulk_confirm.html", context, status=400)
+    messages.success(request, bulk_stock_message(action))
+    return redirect("product_bulk_detail", pk=action.pk)
 
 
-def _search_query(search: dict) -> str:
-    query = QueryDict(mutable=True)
-    query["q"] = search["q"]
-    if search["catalog_id"]:
-        query["catalog"] = search["catalog_id"]
-    for name in ("stock", "sync"):
-        if search[name]:
-            query[name] = search[name]
-    return query.urlencode()
+def bulk_stock_message(action: BulkStockAction) -> str:
+    """What happened, in numbers that add up: requested, changed, already so, skipped."""
+    verb = "stocked out" if action.state == "out" else "restored"
+    plural = "s" * (action.requested != 1)
+    if not action.is_finished:
+        return (
+            f"{action.requested:,} product{plural} requested: {action.to_change:,} to be {verb} "
+            "in the background. This page follows its progress."
+        )
+    already = "out of stock" if action.state == "out" else "in stock"
+    return (
+        f"{action.requested:,} product{plural} requested: {action.changed:,} {verb}, "
+        f"{action.unchanged:,} already {already}, {action.skipped:,} skipped. "
+        "Each product's CitrusAd status is below."
+    )
+
+
+@require_GET
+def product_bulk_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """One bulk action: its progress, its numbers, and each product with its outcome."""
+    require_permission(request.user, "syncs.view_product")
+    action = bulk_stock_action_get(action_id=pk)
+    if action is None:
+        raise Http404("No such bulk action.")
+    form = PageForm(request.GET)
+    after = form.cleaned_data.get("after") if form.is_valid() else None
+    items, next_id = bulk_stock_items_page(action=action, after_id=after)
+    context = {
+        "action": action,
+        "items": items,
+        "next_id": next_id,
+        "pushes": bulk_stock_push_summary(action=action),
+        "can_set_stock": request.user.has_perm("syncs.set_product_stock"),
+    }
+    response = render_page(request, "products/bulk_detail.html", context, partial="progress")
+    if request.htmx and action.is_finished and request.GET.get("poll") == "running":
+        response["HX-Refresh"] = "true"  # it has just finished: show the whole page once
+    return response
 
 
 @require_GET

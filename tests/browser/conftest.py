@@ -56,6 +56,12 @@ class Console:
         )
         self.page.on("requestfailed", self._request_failed)
         self.tmp_path = tmp_path
+        self.expected_statuses: set[int] = set()
+
+    def expect_status(self, status: int) -> None:
+        """A page the test means to get with this 4xx status (a form sent back with an error):
+        the browser logs it as a failed resource, which is not a console failure then."""
+        self.expected_statuses.add(status)
 
     def _request_failed(self, request) -> None:
         # ERR_ABORTED is the browser cancelling a request because the page navigated on (the
@@ -65,6 +71,8 @@ class Console:
 
     def _console(self, message):
         text = message.text
+        if any(f"status of {status} " in text for status in self.expected_statuses):
+            return
         if message.type == "error" or "Content Security Policy" in text:
             text = f"{text} ({message.location.get('url', '')})"
             self.problems.append(text)

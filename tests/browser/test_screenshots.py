@@ -149,7 +149,8 @@ def test_every_page_renders_cleanly_with_a_screenshot(console, sandbox):
     console.go("/products/?q=06414893")
     expect(page.locator("#results tbody tr")).to_have_count(len(products))
     page.get_by_role("button", name="Stock out all matching this search…").click()
-    expect(page.locator("h1")).to_contain_text(f"Stock out {len(products)} products?")
+    # One of them is out of stock already: the confirmation counts only what would change.
+    expect(page.locator("h1")).to_contain_text(f"Stock out {len(products) - 1} products?")
     console.screenshot("bulk-stock-out")
 
     console.go("/customers/?q=CUST-00000")

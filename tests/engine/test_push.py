@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from syncs.destinations import destination_get
 from syncs.models import (
     BatchOutcome,
     BatchTrigger,
@@ -28,6 +29,7 @@ from syncs.services.push import (
     destination_resume,
     sync_run,
 )
+from syncs.services.push.pacing import Pace, pace_reset
 from syncs.services.sync_state import (
     BACKOFF_BASE_SECONDS,
     backoff_delay,
@@ -241,9 +243,13 @@ def test_a_429_backs_off_for_at_least_retry_after_and_is_retried_when_due(sandbo
     assert state.next_attempt_at >= before + timedelta(seconds=120)
     assert state.first_failure_at is not None and "429" in state.last_error
     assert SyncBatch.objects.get().outcome == BatchOutcome.TRANSIENT
+    # The whole destination is held for the Retry-After, and its pace is cut.
+    pace = Pace(destination_get("citrusad")).status()
+    assert pace.held_for > 100 and pace.current is not None and pace.slowed
     # Not due yet: nothing is claimed.
     assert batch_push(destination="citrusad", kind="product").claimed == 0
     SyncState.objects.update(next_attempt_at=timezone.now())
+    pace_reset()  # as if the two minutes had passed
     assert batch_push(destination="citrusad", kind="product").delivered == 1
     state.refresh_from_db()
     assert (state.status, state.attempts, state.first_failure_at) == ("confirmed", 0, None)

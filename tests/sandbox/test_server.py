@@ -469,3 +469,39 @@ def test_a_request_sleeping_through_a_reset_changes_nothing(sandbox):
     assert answers == [503]
     assert sandbox.received() == []
     assert sandbox.state()["catalogProducts"] == []
+
+
+def test_a_per_account_limit_answers_429_with_retry_after_above_it(sandbox):
+    sandbox.configure(custobar_rpm=60, rate_limit_burst=3)
+    upload = "/api/customers/upload/"
+    statuses = [
+        post(sandbox, upload, {"customers": [{"external_id": f"c-{n}"}]}, CUSTOBAR).status_code
+        for n in range(5)
+    ]
+    # A bucket of three: the first three go, the next ones are over the limit.
+    assert statuses == [200, 200, 200, 429, 429]
+    refused = post(sandbox, upload, {"customers": [{"external_id": "c-9"}]}, CUSTOBAR)
+    assert refused.headers["Retry-After"] == "1" and "60 requests a minute" in refused.text
+    # The limit is per account: CitrusAd (no limit configured) is not affected.
+    assert post(sandbox, "/v1/customers", {"customers": [{"id": "c-1"}]}).status_code == 200
+
+
+def test_each_citrusad_team_has_its_own_bucket(sandbox):
+    sandbox.configure(
+        citrusad_rpm=60,
+        rate_limit_burst=1,
+        api_keys={DEFAULT_API_KEY: DEFAULT_TEAM_ID, "other-key": "other-team"},
+    )
+    other = {"Authorization": "Basic other-key"}
+    assert post(sandbox, "/v1/customers", {"customers": [{"id": "a"}]}).status_code == 200
+    assert post(sandbox, "/v1/customers", {"customers": [{"id": "a"}]}).status_code == 429
+    assert post(sandbox, "/v1/customers", {"customers": [{"id": "a"}]}, other).status_code == 200
+    gone = requests.delete(
+        f"{sandbox.url}/v1/catalog-products/cat-1/123", headers=CITRUS, timeout=5
+    )
+    assert gone.status_code == 429
+
+
+def test_a_bad_rate_limit_setting_is_refused(sandbox):
+    response = requests.post(f"{sandbox.url}/_sandbox/config", json={"custobar_rpm": -1}, timeout=5)
+    assert response.status_code == 400 and "custobar_rpm" in response.json()["message"]

@@ -60,3 +60,35 @@ def test_a_slow_ordered_walk_falls_back_to_the_index_plan_with_the_same_rows(pro
     if connection.vendor == "postgresql":
         assert '"id" + 0' in queries.captured_queries[-1]["sql"], "the fallback plan ran"
     assert list(Product.objects.all()[:1]), "the connection is usable afterwards"
+
+
+@pytest.mark.parametrize(
+    ("stored", "scanned", "form"),
+    [
+        ("04006381333931", "4006381333931", "GTIN-14"),  # EAN-13 scanned, GTIN-14 stored
+        ("4006381333931", "04006381333931", "EAN-13"),
+        ("0036000291452", "036000291452", "EAN-13"),  # UPC-A scanned
+        ("036000291452", "00036000291452", "UPC-A"),
+        ("00000096385074", "96385074", "GTIN-14"),  # EAN-8 scanned
+        ("96385074", "0000096385074", "EAN-8"),
+    ],
+)
+def test_a_numeric_scan_finds_the_other_forms_of_its_code_and_says_which(stored, scanned, form):
+    product = ProductFactory(gtin=stored)
+    ProductFactory(gtin=scanned + "1")  # a longer code that merely starts with the scan
+    assert list(product_selectors.product_search(q=scanned)) == [product]
+    (page, _next) = product_selectors.product_search_page(q=scanned)
+    assert page == [product] and page[0].matched_form == form
+
+
+def test_an_exact_scan_says_no_other_form(products):
+    (page, _next) = product_selectors.product_search_page(q="6410000001")
+    assert page == [products["exact"]] and page[0].matched_form == ""
+
+
+def test_name_search_ignores_accents_and_case():
+    creme = ProductFactory(name="Crème brûlée 2 × 100 g")
+    ProductFactory(name="Cream cheese")
+    assert list(product_selectors.product_search(q="creme")) == [creme]
+    assert list(product_selectors.product_search(q="CRÈME BRULEE")) == [creme]
+    assert list(product_selectors.product_search(q="brûl")) == [creme]

@@ -103,11 +103,14 @@ def test_bulk_stock_out_confirms_the_count_then_writes(client, merchandiser, cat
     assert preview.status_code == 200
     assert "Stock out 3 products?" in preview.content.decode()
     assert Product.objects.filter(inventory=0).count() == 0, "the preview writes nothing"
-    done = client.post(url, {**form, "confirm": "on"})
+    # 3 of the catalog's 4 products is above BULK_TYPED_CONFIRM_SHARE: the number is typed.
+    done = client.post(url, {**form, "confirm": "on", "typed_count": "3"})
     assert done.status_code == 302
     assert set(Product.objects.filter(inventory=0)) == set(matching)
-    again = client.post(url, {**form, "confirm": "on"}, follow=True)
-    assert "0 products stocked out; 3 already were" in again.content.decode()
+    again = client.post(url, {**form, "confirm": "on", "typed_count": "3"}, follow=True)
+    html = again.content.decode()
+    assert "Nothing to change" in html and "3 products you chose" in html
+    assert "Yes, stock out" not in html
 
 
 def test_bulk_stock_out_of_selected_products(client, merchandiser, catalog):
@@ -119,6 +122,7 @@ def test_bulk_stock_out_of_selected_products(client, merchandiser, catalog):
         "scope": "selected",
         "product_ids": [p.pk for p in chosen],
         "confirm": "on",
+        "typed_count": "2",  # 2 of the catalog's 3 products
     }
     assert client.post(reverse("product_bulk_stock"), form).status_code == 302
     other.refresh_from_db()

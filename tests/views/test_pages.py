@@ -17,6 +17,7 @@ PAGES = [
     ("product_search", None, "merchandiser", None),
     ("product_detail", "product", "merchandiser", None),
     ("product_chip", "product", "merchandiser", None),
+    ("product_bulk_detail", "bulk", "merchandiser", None),
     ("customer_search", None, "support", "merchandiser"),
     ("customer_detail", "customer", "support", "merchandiser"),
     ("order_search", None, "support", "merchandiser"),
@@ -32,6 +33,7 @@ PAGES = [
 
 @pytest.fixture
 def objects(product, customer, order):
+    from syncs.services.bulk_stock import bulk_stock_start
     from tests.views.conftest import make_batch
 
     return {
@@ -39,6 +41,12 @@ def objects(product, customer, order):
         "customer": customer,
         "order": order,
         "batch": make_batch(keys=[product.gtin]),
+        "bulk": bulk_stock_start(
+            state="out",
+            actor=UserFactory(role="merchandiser"),
+            product_ids=[product.pk],
+            typed_count=1,
+        ),
         "user": UserFactory(role="merchandiser"),
     }
 
@@ -109,6 +117,7 @@ def test_missing_objects_are_404(client, admin_user):
         "order_detail",
         "batch_detail",
         "import_detail",
+        "product_bulk_detail",
     ):
         assert client.get(reverse(name, args=[999999])).status_code == 404
         path = reverse(name, args=[1]).replace("/1/", "/99999999999999999999999/")
@@ -168,6 +177,23 @@ def test_nav_shows_only_what_the_role_may_open(client, merchandiser, support, ad
     client.force_login(admin_user)
     html = client.get(reverse("home")).content.decode()
     assert reverse("catalog_list") in html and reverse("audit_list") in html
+
+
+def test_the_dashboard_shows_each_destinations_pace_and_what_waits_for_it(
+    client, merchandiser, sandbox, settings
+):
+    from syncs.destinations import destination_get
+    from syncs.remotes.errors import TransientError
+    from syncs.services.push.pacing import Pace, Ticket
+
+    settings.CUSTOBAR_RATE_LIMIT = 180.0
+    settings.CITRUSAD_RATE_LIMIT = None
+    client.force_login(merchandiser)
+    html = client.get(reverse("home")).content.decode()
+    assert 'id="pace"' in html and "180/min" in html and "unlimited" in html
+    Pace(destination_get("custobar")).answered(Ticket(0), TransientError("429", status_code=429))
+    html = client.get(reverse("home"), headers={"HX-Request": "true"}).content.decode()
+    assert "90/min" in html and "slowed" in html
 
 
 @pytest.mark.parametrize("role", ["merchandiser", "support", "admin", "superuser"])

@@ -73,6 +73,18 @@ class Command(BaseCommand):
             help="Answer 400 for any batch carrying this GTIN; repeatable.",
         )
         parser.add_argument(
+            "--citrusad-rpm",
+            type=int,
+            default=0,
+            help="Requests a minute each CitrusAd team may send; 429 above it (default: no limit).",
+        )
+        parser.add_argument(
+            "--custobar-rpm",
+            type=int,
+            default=0,
+            help="Requests a minute the Custobar account may send; 429 above it (default: none).",
+        )
+        parser.add_argument(
             "--max-recorded",
             type=int,
             default=20000,
@@ -110,6 +122,8 @@ class Command(BaseCommand):
                 ingest_delay_ms=options["ingest_delay_ms"],
                 reject_gtins=[g for group in options["reject_gtin"] for g in group],
                 max_recorded=options["max_recorded"],
+                citrusad_rpm=options["citrusad_rpm"],
+                custobar_rpm=options["custobar_rpm"],
                 record_bodies=not options["no_record_bodies"],
             )
         except ValueError as exc:

@@ -12,6 +12,7 @@ once their lease expires (at least once).
 """
 
 import logging
+import threading
 import time
 from collections import deque
 
@@ -21,6 +22,7 @@ from syncs.destinations import DestinationNotConfigured, destination_get
 from syncs.services.dispatch import drain_enqueue
 from syncs.services.push.claims import REQUESTS_PER_CLAIM, Claim, claim_take
 from syncs.services.push.outcomes import PushCounts
+from syncs.services.push.pacing import Pace
 from syncs.services.push.pausing import destination_paused_unless_credentials_changed
 from syncs.services.push.payloads import Request, claim_build
 from syncs.services.push.sending import OnWire, Paused, Wire, request_settle
@@ -61,6 +63,8 @@ class Drain:
         self.queued: deque[Request] = deque()  # built, not sent yet
         self.left_over = False
         self.client = None
+        self.pace = Pace(self.destination)
+        self.stop = threading.Event()  # set: send nothing more, hand the unsent rows back
         self._started = time.monotonic()
 
     def run(self) -> PushCounts:
@@ -71,7 +75,7 @@ class Drain:
             self.client = self.destination.client()
         except DestinationNotConfigured:
             return self.counts  # switched off: rows wait, pending, until it is configured
-        wire = Wire(self.client)
+        wire = Wire(self.client, self.pace, self.stop)
         try:
             self._pipeline(wire)
         except Paused:
@@ -91,22 +95,34 @@ class Drain:
         while on_wire is not None:
             upcoming = self._next_request()  # claimed and built while `on_wire` is out
             answer = on_wire.answer()
-            if answer.error is None:
-                sent_next = self._send(wire, upcoming)  # on the wire while ...
-                self._settle(on_wire, answer)  # ... this answer is written
+            ticket = None
+            if answer.error is None and upcoming is not None:
+                ticket = wire.slot_now(upcoming)
+            if ticket is not None:
+                sent_next = self._submit(wire, upcoming, ticket)  # on the wire while ...
+                self._settle(wire, on_wire, answer)  # ... this answer is written
                 on_wire = sent_next
             else:
-                self._settle(on_wire, answer)  # with nothing on the wire
+                # A failed answer, or the pace makes the next request wait: write this answer
+                # first, with nothing on the wire.
+                self._settle(wire, on_wire, answer)
                 on_wire = self._send(wire, upcoming)
 
     def _send(self, wire: Wire, request: Request | None) -> OnWire | None:
+        """Send `request` once the pace lets it go; None if there is none or we must stop."""
         if request is None:
             return None
-        self.counts.requests += 1
-        return wire.send(request)
+        ticket = wire.slot_wait(request)
+        if ticket is None:
+            return None
+        return self._submit(wire, request, ticket)
 
-    def _settle(self, on_wire: OnWire, answer) -> None:
-        request_settle(self.client, on_wire.request, answer, self.counts)
+    def _submit(self, wire: Wire, request: Request, ticket) -> OnWire:
+        self.counts.requests += 1
+        return wire.send(request, ticket)
+
+    def _settle(self, wire: Wire, on_wire: OnWire, answer) -> None:
+        request_settle(wire, on_wire, answer, self.counts)
 
     def _next_request(self) -> Request | None:
         """The next request to send, claiming and building more rows when the last claim's
@@ -133,11 +149,19 @@ class Drain:
         )
         if not claim.states:
             return None
-        if not self.claims and self.fan_out and len(claim.states) >= self.limit:
+        if self._more_hands_help(claim):
             drain_enqueue(destination=self.destination.name, kind=self.kind)
         self.claims.append(claim)
         self.counts.claimed += len(claim.states)
         return claim
+
+    def _more_hands_help(self, claim: Claim) -> bool:
+        """A full first claim asks for one more drain, unless requests already wait for the
+        destination's pace: then the pace, not the workers, is what limits the push, and the
+        workers are better left free for other destinations and manual actions."""
+        if self.claims or not self.fan_out or len(claim.states) < self.limit:
+            return False
+        return not self.pace.saturated()
 
     def _out_of_claims(self) -> bool:
         if self.max_claims is not None and len(self.claims) >= self.max_claims:

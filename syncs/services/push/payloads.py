@@ -7,6 +7,7 @@ and that version is what gets confirmed once the remote has it.
 from dataclasses import dataclass
 
 from syncs.destinations import Destination
+from syncs.models import Priority
 from syncs.services.push.claims import Claim
 from syncs.services.sync_state import ClaimedRow
 
@@ -36,6 +37,11 @@ class Request:
     @property
     def kind(self) -> str:
         return self.claim.kind
+
+    @property
+    def manual(self) -> bool:
+        """It carries a manual action: it goes first in the destination's pace."""
+        return any(item.state.priority == Priority.MANUAL for item in self.items)
 
     def endpoint(self) -> str:
         return self.destination.endpoint(self.kind, self)

@@ -7,6 +7,7 @@ batch of several items is split in halves, sent again, until the rejected items 
 (one bad item never blocks 99 good ones).
 """
 
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from syncs.destinations import Verdict
-from syncs.models import BatchOutcome, BatchTrigger, Priority, SyncBatch
+from syncs.models import BatchOutcome, BatchTrigger, SyncBatch
 from syncs.remotes.errors import (
     NotFoundError,
     RejectedError,
@@ -30,6 +31,7 @@ from syncs.services.push.outcomes import (
     items_fail,
     items_unknown,
 )
+from syncs.services.push.pacing import Pace, Ticket
 from syncs.services.push.pausing import destination_pause
 from syncs.services.push.payloads import Request
 
@@ -60,15 +62,27 @@ def request_post(client, request: Request) -> Answer:
 
 
 class Wire:
-    """The drain's HTTP thread: at most one request on the wire at a time, as one client would
-    send them, while the drain's own thread does the database work."""
+    """The drain's line to its destination: the HTTP thread (at most one request on the wire at
+    a time, as one client would send them, while the drain's own thread does the database work)
+    and the destination's pace, which every request waits for."""
 
-    def __init__(self, client):
+    def __init__(self, client, pace: Pace, stop: threading.Event):
         self.client = client
+        self.pace = pace
+        self.stop = stop
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="push-http")
 
-    def send(self, request: Request) -> "OnWire":
-        return OnWire(request, self._thread.submit(request_post, self.client, request))
+    def slot_now(self, request: Request) -> Ticket | None:
+        """A slot for `request` if the pace has one free right now."""
+        return self.pace.take(manual=request.manual)
+
+    def slot_wait(self, request: Request) -> Ticket | None:
+        """Wait for the pace to let `request` go; None when the drain is told to stop first."""
+        return self.pace.wait(manual=request.manual, stop=self.stop)
+
+    def send(self, request: Request, ticket: Ticket) -> "OnWire":
+        future = self._thread.submit(request_post, self.client, request)
+        return OnWire(request, future, ticket)
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)
@@ -77,7 +91,8 @@ class Wire:
 @dataclass
 class OnWire:
     request: Request
-    future: Future
+    future: Future | None  # None: sent from the drain's own thread (a split's half)
+    ticket: Ticket
 
     def answer(self) -> Answer:
         """Wait for the remote's answer."""
@@ -85,19 +100,25 @@ class OnWire:
 
 
 def request_send_now(
-    client, request: Request, counts: PushCounts, parent: SyncBatch | None = None
+    wire: Wire, request: Request, counts: PushCounts, parent: SyncBatch | None = None
 ) -> None:
     """Send one request and settle its answer, both in this thread (the halves of a split)."""
+    ticket = wire.slot_wait(request)
+    if ticket is None:
+        return  # told to stop: the rows stay in flight and the drain hands them back
     counts.requests += 1
-    request_settle(client, request, request_post(client, request), counts, parent)
+    answer = request_post(wire.client, request)
+    request_settle(wire, OnWire(request, None, ticket), answer, counts, parent)
 
 
 def request_settle(
-    client, request: Request, answer: Answer, counts: PushCounts, parent: SyncBatch | None = None
+    wire: Wire, sent: "OnWire", answer: Answer, counts: PushCounts, parent: SyncBatch | None = None
 ) -> None:
-    """Record the attempt and apply what its answer means to its rows. Raises `Paused` when
-    the destination refused our credentials."""
+    """Record the attempt and apply what its answer means to its rows (and to the destination's
+    pace). Raises `Paused` when the destination refused our credentials."""
+    request = sent.request
     destination, kind = request.destination, request.kind
+    wire.pace.answered(sent.ticket, answer.error)
     trigger = BatchTrigger.SPLIT if parent else _trigger(request)
     exc = answer.error
     if exc is None:
@@ -121,8 +142,8 @@ def request_settle(
         destination_pause(destination=destination.name, reason=str(exc))
         raise Paused from exc
     if verdict == Verdict.REJECT and len(request.items) > 1:
-        request_send_now(client, request.half(first=True), counts, batch)
-        request_send_now(client, request.half(first=False), counts, batch)
+        request_send_now(wire, request.half(first=True), counts, batch)
+        request_send_now(wire, request.half(first=False), counts, batch)
         return
     if verdict == Verdict.REJECT:
         items_fail(request, message=_rejection_text(exc), batch=batch, counts=counts)
@@ -134,7 +155,7 @@ def request_settle(
 
 
 def _trigger(request: Request) -> str:
-    if any(item.state.priority == Priority.MANUAL for item in request.items):
+    if request.manual:
         return BatchTrigger.MANUAL
     if any(item.state.attempts for item in request.items):
         return BatchTrigger.RETRY

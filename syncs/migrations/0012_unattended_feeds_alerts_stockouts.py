@@ -14,7 +14,7 @@ def give_roles_the_new_permissions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncs', '0009_access_policy'),
+        ('syncs', '0011_bulk_stock_actions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,10 @@
+"""Each destination's pace as the dashboard shows it: its limit, the pace now (lower after a
+429, until good answers bring it back), a Retry-After hold, and the requests waiting for it."""
+
+from syncs.destinations import destinations_all
+from syncs.services.push.pacing import Pace, PaceStatus
+
+
+def destination_pace_list() -> list[tuple[str, PaceStatus]]:
+    """(label, pace) of every configured destination, read from the shared state."""
+    return [(d.label, Pace(d).status()) for d in destinations_all() if d.configured]
