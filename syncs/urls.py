@@ -40,6 +40,7 @@ urlpatterns = [
     path("history/<id:pk>/", history.batch_detail, name="batch_detail"),
     path("history/<id:pk>/retry/", history.batch_retry, name="batch_retry"),
     path("sync/retry/", history.row_retry_view, name="row_retry"),
+    path("sync/retry-failed/", history.retry_all_failed, name="retry_all_failed"),
     path("products/", products.product_search, name="product_search"),
     path("products/bulk-stock/", products.product_bulk_stock, name="product_bulk_stock"),
     path("products/bulk/<id:pk>/", products.product_bulk_detail, name="product_bulk_detail"),

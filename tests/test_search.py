@@ -3,7 +3,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from syncs.search import fold, gtin_scan_forms, sqlite_functions_register
+from syncs.search import (
+    fold,
+    gtin_scan_forms,
+    order_id_without_prefix,
+    phone_forms,
+    sqlite_functions_register,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,3 +41,26 @@ def test_sqlite_connections_get_the_folding_function_postgresql_gets_from_the_mi
         "creme brulee",
     )
     assert raw.execute("SELECT citrusadmin_unaccent(NULL)").fetchone() == (None,)
+
+
+def test_a_phone_number_written_the_national_way_is_a_number_per_country():
+    forms = phone_forms("07700 922809")
+    assert "GB" in forms["+447700922809"]
+    assert "FI" in forms["+3587700922809"] and "GB" not in forms["+3587700922809"]
+    assert phone_forms("+44 7700 922809") == {"+447700922809": set()}
+    assert phone_forms("0044 7700 922809") == {"+447700922809": set()}
+    assert phone_forms("aino@example.org") == {} and phone_forms("12") == {}
+
+
+@pytest.mark.parametrize(
+    ("order_id", "typed", "found"),
+    [
+        ("ORD-10023", "10023", True),
+        ("ORD10023", "10023", True),
+        ("ORD-110023", "10023", False),
+        ("10023", "10023", False),  # that is the whole id, found by the prefix search
+        ("2026/A-7", "A-7", True),
+    ],
+)
+def test_an_order_id_without_its_prefix(order_id, typed, found):
+    assert order_id_without_prefix(order_id, typed) is found

@@ -2,18 +2,29 @@
 
 from django.db.models import Q
 
-from syncs.models import Customer
+from syncs.destinations import destination_get, destination_names_for_kind
+from syncs.models import Customer, SyncKind
+from syncs.search import phone_forms
 from syncs.selectors.pagination import PAGE_SIZE, keyset_page
 
 
 def customer_search(
     *, q: str = "", after_id: int | None = None, limit: int = PAGE_SIZE
 ) -> tuple[list[Customer], int | None]:
-    """Customers by exact id, email or phone, or by name words."""
+    """Customers by exact id, email or phone, part of an email, or name words.
+
+    "aino@" and "@example.org" find by part of the email; a phone number is found however it
+    is written, the national way ("07700 922809") only for customers of a country where it is
+    that number.
+    """
     qs = Customer.objects.all()
     q = q.strip()
     if q:
         exact = Q(external_id=q) | Q(email__iexact=q) | Q(phone_number=q)
+        if "@" in q:
+            exact |= Q(email__icontains=q)
+        if phones := phone_forms(q):
+            exact |= Q(pk__in=_customers_with_phone(phones))
         words = Q()
         for word in q.split()[:4]:
             words &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
@@ -21,5 +32,30 @@ def customer_search(
     return keyset_page(qs, cursor=after_id, limit=limit)
 
 
+def _customers_with_phone(phones: dict[str, set[str]]) -> list[int]:
+    """Ids of customers whose number is one of these, in one of its countries (if it has any)."""
+    found = Customer.objects.filter(phone_number__in=phones).values_list(
+        "pk", "phone_number", "country"
+    )
+    return [
+        pk for pk, phone, country in found if not phones[phone] or country.upper() in phones[phone]
+    ]
+
+
 def customer_get(*, customer_id: int) -> Customer | None:
     return Customer.objects.filter(pk=customer_id).first()
+
+
+def customer_sync_keys(*, customer: Customer) -> list[str]:
+    """The keys each destination's sync history knows this customer by.
+
+    Not one key for all: CitrusAd knows a customer without an id of their own by the id the
+    console gave them, and Custobar by their phone number before their email.
+    """
+    return sorted(
+        {
+            destination_get(name).build(SyncKind.CUSTOMER, customer, previous=None).key
+            for name in destination_names_for_kind(SyncKind.CUSTOMER)
+        }
+        - {""}
+    )

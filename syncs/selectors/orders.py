@@ -1,21 +1,75 @@
 """Orders: search by order id or customer id, and one order with its items."""
 
-from django.db.models import Count, Q
+import re
 
-from syncs.models import Order
+from django.db.models import Count, Q
+from django.db.models.functions import Reverse
+
+from syncs.models import Customer, Order, OrderItem, Product
+from syncs.search import order_id_without_prefix
 from syncs.selectors.pagination import PAGE_SIZE, keyset_page
 
 
 def order_search(
     *, q: str = "", after_id: int | None = None, limit: int = PAGE_SIZE
 ) -> tuple[list[Order], int | None]:
-    """Orders by order id (exact or prefix) or customer id."""
+    """Orders by order id (exact or prefix), customer id, or order id without its prefix.
+
+    "10023" finds "ORD-10023" when nothing starts with it; the orders found that way carry
+    `found_without_prefix`, so the page can say how they were found (and that several are).
+    """
     qs = Order.objects.annotate(item_count=Count("items"))
     q = q.strip()
+    by_suffix = False
     if q:
-        qs = qs.filter(Q(order_id__startswith=q) | Q(customer_id=q))
-    return keyset_page(qs, cursor=after_id, limit=limit)
+        found = Q(order_id__startswith=q) | Q(customer_id=q)
+        if not Order.objects.filter(found).exists() and (ids := _orders_ending_with(q)):
+            found, by_suffix = Q(pk__in=ids), True
+        qs = qs.filter(found)
+    page, next_id = keyset_page(qs, cursor=after_id, limit=limit)
+    for order in page:
+        order.found_without_prefix = by_suffix
+    return page, next_id
+
+
+SUFFIX_CANDIDATES = 50
+
+
+def _orders_ending_with(typed: str) -> list[int]:
+    """Orders whose id is `typed` after a prefix, from the reversed-id index (PostgreSQL)."""
+    candidates = (
+        Order.objects.alias(reversed_id=Reverse("order_id"))
+        .filter(reversed_id__startswith=typed[::-1])
+        .values_list("pk", "order_id")[:SUFFIX_CANDIDATES]
+    )
+    return [pk for pk, order_id in candidates if order_id_without_prefix(order_id, typed)]
 
 
 def order_get(*, order_id: int) -> Order | None:
     return Order.objects.prefetch_related("items").filter(pk=order_id).first()
+
+
+def order_customer(*, order: Order) -> Customer | None:
+    """The customer an order belongs to, when the console has them: by the retailer's id, or
+    by the id the console gave CitrusAd for a customer without one ("citrusadmin-<pk>")."""
+    if not order.customer_id:
+        return None
+    own_id = re.fullmatch(r"citrusadmin-(\d{1,18})", order.customer_id)
+    if own_id:
+        return Customer.objects.filter(pk=int(own_id.group(1)), external_id="").first()
+    return Customer.objects.filter(external_id=order.customer_id).first()
+
+
+def order_items_with_products(*, order: Order) -> list[OrderItem]:
+    """The order's items, each with `product_name` when a product with its GTIN is known here
+    (the first catalog's by name, when several catalogs hold it): two queries."""
+    items = list(order.items.all())
+    names: dict[str, str] = {}
+    products = Product.objects.filter(gtin__in={item.gtin for item in items}).order_by(
+        "catalog__name", "pk"
+    )
+    for gtin, name in products.values_list("gtin", "name"):
+        names.setdefault(gtin, name)
+    for item in items:
+        item.product_name = names.get(item.gtin, "")
+    return items

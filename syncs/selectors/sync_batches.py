@@ -94,15 +94,50 @@ def sync_batch_get(*, batch_id: int) -> SyncBatch | None:
     return SyncBatch.objects.select_related("parent").filter(pk=batch_id).first()
 
 
+def sync_batch_family_ids(*, batch: SyncBatch) -> list[int]:
+    """This batch and every smaller batch split from it, at any depth (one query a level).
+
+    A rejected batch of 100 is split in halves until the rejected items stand alone: about
+    seven levels at most, and each row's outcome sits on the smallest batch that carried it.
+    """
+    ids, level = [batch.pk], [batch.pk]
+    while level:
+        level = list(SyncBatch.objects.filter(parent_id__in=level).values_list("pk", flat=True))
+        ids += level
+    return ids
+
+
+def sync_batch_children(*, batch: SyncBatch) -> list[SyncBatch]:
+    """The smaller batches this one was split into, in the order they were sent."""
+    return list(
+        SyncBatch.objects.filter(parent=batch)
+        .defer("request_body", "response_body", "keys")
+        .order_by("id")
+    )
+
+
 def sync_batch_rows(*, batch: SyncBatch) -> list[FailedRow]:
-    """The rows whose latest push was this batch, with their current state."""
-    return failed_rows(list(SyncState.objects.filter(last_batch=batch).order_by("object_id")[:500]))
+    """The rows this batch carried whose latest push was it or a batch split from it."""
+    family = sync_batch_family_ids(batch=batch)
+    states = SyncState.objects.filter(last_batch_id__in=family).order_by("object_id")[:500]
+    return failed_rows(list(states))
 
 
 def sync_batch_for_key(*, key: str, kind: str, limit: int = 20) -> list[SyncBatch]:
     """The latest batches that carried one GTIN / customer id / order id."""
+    return sync_batch_for_keys(keys=[key], kind=kind, limit=limit)
+
+
+def sync_batch_for_keys(*, keys: list[str], kind: str, limit: int = 20) -> list[SyncBatch]:
+    """The latest batches that carried any of these keys (a customer is known to CitrusAd by
+    one key and to Custobar by another)."""
+    carried = Q()
+    for key in {k for k in keys if k}:
+        carried |= _key_filter(key)
+    if not carried:
+        return []
     return list(
-        SyncBatch.objects.filter(_key_filter(key), kind=kind)
+        SyncBatch.objects.filter(carried, kind=kind)
         .defer("request_body", "response_body", "keys")
         .order_by("-id")[:limit]
     )

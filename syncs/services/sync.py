@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from syncs.destinations import destination_get
 from syncs.models import SyncBatch, SyncKind, SyncState, SyncStatus
+from syncs.selectors.sync_batches import sync_batch_family_ids
 from syncs.services.audit import audit_event_record
 from syncs.services.dispatch import drain_enqueue
 from syncs.services.sync_state import sync_state_retry
@@ -61,9 +62,11 @@ def row_retry(
 
 
 def sync_batch_retry_failed(*, batch: SyncBatch, actor: AbstractBaseUser | None) -> int:
-    """Retry every row whose last push was this batch and is still failed; returns how many."""
+    """Retry every row this batch (or a batch split from it) left failed; returns how many."""
     # Only rows still failed: a second click finds none and changes nothing.
-    failed = SyncState.objects.filter(last_batch=batch, status=SyncStatus.FAILED).order_by("pk")
+    failed = SyncState.objects.filter(
+        last_batch_id__in=sync_batch_family_ids(batch=batch), status=SyncStatus.FAILED
+    ).order_by("pk")
     retried = 0
     for state in failed:
         row_retry(

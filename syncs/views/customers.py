@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -7,8 +8,9 @@ from syncs.forms import ConfirmForm, SearchForm
 from syncs.models import SyncKind
 from syncs.selectors.audit import audit_event_for
 from syncs.selectors.customers import customer_search as customer_search_query
+from syncs.selectors.customers import customer_sync_keys
 from syncs.selectors.history import field_history_list
-from syncs.selectors.sync_batches import sync_batch_for_key
+from syncs.selectors.sync_batches import sync_batch_for_keys
 from syncs.selectors.sync_states import sync_state_for
 from syncs.services.customers import customer_forget, customer_mark_deleted
 from syncs.views.access import (
@@ -52,12 +54,14 @@ def customer_search(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def customer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     customer = get_customer_for(request.user, pk)
-    states = sync_state_for(kind=SyncKind.CUSTOMER, object_ids=[customer.pk])
-    key = customer.external_id or customer.email or customer.phone_number
+    states = sync_state_for(kind=SyncKind.CUSTOMER, object_ids=[customer.pk]).get(customer.pk, {})
+    keys = customer_sync_keys(customer=customer)
     context = {
         "customer": customer,
-        "states": states.get(customer.pk, {}),
-        "batches": sync_batch_for_key(key=key, kind=SyncKind.CUSTOMER),
+        "states": states,
+        "ever_confirmed": any(state.confirmed_version for state in states.values()),
+        "history_days": settings.SYNC_HISTORY_RETENTION_DAYS,
+        "batches": sync_batch_for_keys(keys=keys, kind=SyncKind.CUSTOMER),
         "events": audit_event_for(object_kind="customer", object_id=customer.pk),
         "field_history": field_history_list(kind=SyncKind.CUSTOMER, object_id=customer.pk),
         "can_import": request.user.has_perm("syncs.import_data"),

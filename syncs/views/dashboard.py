@@ -20,8 +20,10 @@ from syncs.views.access import HtmxHttpRequest, render_page, require_permission
 @require_GET
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     """Where each destination stands; the page polls its own #dashboard partial."""
+    overview = sync_overview()
     context = {
-        "overview": sync_overview(),
+        "overview": overview,
+        "failed_total": sum(kind.failed for o in overview for kind in o.kinds),
         "hourly": sync_batch_hourly(hours=24),
         "failures": sync_state_recent_failures(
             limit=10, kinds=kinds_visible_to(request.user, SyncKind.values)

@@ -3,13 +3,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from syncs.forms import BatchFilterForm, RetryForm
+from syncs.forms import BatchFilterForm, ConfirmForm, RetryForm
 from syncs.models import SyncKind, SyncStatus
 from syncs.roles import kind_view_permission, kinds_visible_to
-from syncs.selectors.sync_batches import sync_batch_list, sync_batch_rows
-from syncs.services.sync import row_retry, sync_batch_retry_failed
+from syncs.selectors.sync_batches import sync_batch_children, sync_batch_list, sync_batch_rows
+from syncs.selectors.sync_states import sync_overview
+from syncs.services.sync import row_retry, rows_retry_failed, sync_batch_retry_failed
 from syncs.views.access import (
     HtmxHttpRequest,
     get_batch_for,
@@ -46,6 +47,7 @@ def batch_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "contents_visible": visible,
         "contents_role": role_for(kind_view_permission(batch.kind)),
         "rows": rows,
+        "children": sync_batch_children(batch=batch),
         "failed_rows": [r for r in rows if r.state.status == SyncStatus.FAILED],
         "can_retry": request.user.has_perm("syncs.retry_sync"),
     }
@@ -54,12 +56,13 @@ def batch_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def batch_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Retry every row whose last push was this batch and failed."""
+    """Retry every row this batch, or a smaller batch split from it, left failed."""
     require_permission(request.user, "syncs.retry_sync")
     batch = get_batch_for(request.user, pk)
     retried = sync_batch_retry_failed(batch=batch, actor=request.user)
     if retried:
-        messages.success(request, f"{retried} failed row(s) queued again.")
+        rows = f"{retried} failed row{'s' * (retried != 1)}"
+        messages.success(request, f"{rows} queued again: they go out with the next push.")
     else:
         messages.info(request, "Nothing in this batch is failed any more.")
     return redirect("batch_detail", pk=batch.pk)
@@ -84,3 +87,27 @@ def row_retry_view(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, "syncs/dashboard.html#retried", {"state": state})
     messages.success(request, "Queued again: it goes out with the next push.")
     return redirect(safe_next(request, reverse("home")))
+
+
+@require_http_methods(["GET", "POST"])
+def retry_all_failed(request: HtmxHttpRequest) -> HttpResponse:
+    """Confirm, then queue every failed row of every destination again."""
+    require_permission(request.user, "syncs.retry_sync")
+    failed = [
+        (overview.label, kind.label, kind.failed)
+        for overview in sync_overview()
+        for kind in overview.kinds
+        if kind.failed
+    ]
+    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        # Only rows still failed are retried: a second submit finds none.
+        retried = rows_retry_failed(actor=request.user)
+        if retried:
+            rows = f"{retried:,} failed row{'s' * (retried != 1)}"
+            messages.success(request, f"{rows} queued again: they go out with the next pushes.")
+        else:
+            messages.info(request, "No row is failed any more: nothing was queued.")
+        return redirect("home")
+    context = {"failed": failed, "total": sum(n for _d, _k, n in failed), "form": form}
+    return render(request, "syncs/retry_all_confirm.html", context)

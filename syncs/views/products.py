@@ -174,6 +174,8 @@ def product_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     product = get_product_for(request.user, pk)
     context = {
         "product": product,
+        "ever_confirmed": bool(product.sync_state and product.sync_state.confirmed_version),
+        "history_days": settings.SYNC_HISTORY_RETENTION_DAYS,
         "batches": sync_batch_for_key(key=product.gtin, kind=SyncKind.PRODUCT),
         "events": audit_event_for(object_kind=SyncKind.PRODUCT, object_id=product.pk),
         "field_history": field_history_list(kind=SyncKind.PRODUCT, object_id=product.pk),
@@ -192,7 +194,11 @@ def product_live(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Ask CitrusAd now what it holds for this product, beside the local record."""
     product = get_product_for(request.user, pk, "syncs.check_product_live")
     comparison = product_live_check(product=product)
-    context = {"product": product, "live": comparison}
+    context = {
+        "product": product,
+        "live": comparison,
+        "can_retry": request.user.has_perm("syncs.retry_sync"),
+    }
     return render_page(request, "products/live.html", context, partial="live")
 
 

@@ -193,9 +193,9 @@ def test_batch_retry_requeues_its_failed_rows(client, support, product):
     make_state(product, kind="product", status="failed", last_batch=batch)
     client.force_login(support)
     detail = client.get(reverse("batch_detail", args=[batch.pk])).content.decode()
-    assert "invalid price" in detail and "Retry the 1 failed row" in detail
+    assert "invalid price" in detail and "Retry the failed rows (1)" in detail
     response = client.post(reverse("batch_retry", args=[batch.pk]), follow=True)
-    assert "1 failed row(s) queued again" in response.content.decode()
+    assert "1 failed row queued again" in response.content.decode()
     response = client.post(reverse("batch_retry", args=[batch.pk]), follow=True)
     assert "Nothing in this batch is failed any more" in response.content.decode()
 

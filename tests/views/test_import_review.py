@@ -44,6 +44,12 @@ def test_a_dry_run_page_calls_out_cleared_names_and_shows_each_column(client, ad
     assert "<strong>1</strong> product would go to zero" in page
     assert "<strong>1</strong> would come back from zero" in page
     assert "Groceries" in page and "Per catalog" in page
+    # The page refreshes itself with htmx: the fragment carries the alerts and the changes too.
+    fragment = client.get(
+        reverse("import_detail", args=[job.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<html" not in fragment and fragment.lstrip().startswith('<div id="job"')
+    assert 'id="alerts"' in fragment and 'id="changes"' in fragment
 
 
 def test_import_the_valid_rows_without_uploading_again(client, admin_user):
@@ -108,6 +114,7 @@ def test_the_revert_page_needs_an_admin_and_a_revertable_import(
     assert client.get(url).status_code == 403
     client.force_login(admin_user)
     assert client.put(url).status_code == 405
+    assert "Revert 1 row" in client.get(url, HTTP_HX_REQUEST="true").content.decode()
     dry = run_import(
         tmp_path, "products", "catalogId,gtin,inventory\ncat-A,SKU-1,1\n", dry_run=True
     )

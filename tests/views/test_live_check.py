@@ -86,3 +86,29 @@ def test_no_page_shows_an_api_key(client, admin_user, live_product, settings):
         html = client.get(reverse(name, args=args)).content.decode()
         assert settings.CITRUSAD_API_KEY not in html
         assert settings.CUSTOBAR_API_TOKEN not in html
+
+
+def test_a_failed_push_is_named_with_its_reason_not_as_on_its_way(
+    client, support, live_product, sandbox
+):
+    from tests.views.conftest import make_batch, make_state
+
+    batch = make_batch(keys=[live_product.gtin], outcome="rejected", error="price must be > 0")
+    make_state(
+        live_product,
+        kind="product",
+        status="failed",
+        last_batch=batch,
+        last_error="price must be > 0",
+    )
+    client.force_login(support)
+    for stored in (False, True):  # CitrusAd without the product, then with an older copy
+        if stored:
+            payload = payloads.catalog_product_payload(live_product)
+            destination_client("citrusad").upsert_catalog_products(
+                items=[{**payload, "inventory": 1}]
+            )
+        html = client.get(reverse("product_live", args=[live_product.pk])).content.decode()
+        assert "The last push failed" in html and "price must be &gt; 0" in html
+        assert f"batch #{batch.pk}" in html and "Retry" in html
+        assert "on its way" not in html and "Not ingested yet" not in html

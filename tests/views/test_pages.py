@@ -18,6 +18,7 @@ PAGES = [
     ("product_detail", "product", "merchandiser", None),
     ("product_chip", "product", "merchandiser", None),
     ("product_bulk_detail", "bulk", "merchandiser", None),
+    ("retry_all_failed", None, "support", "merchandiser"),
     ("customer_search", None, "support", "merchandiser"),
     ("customer_detail", "customer", "support", "merchandiser"),
     ("order_search", None, "support", "merchandiser"),

@@ -185,6 +185,8 @@ def test_admin_sends_a_password_link(client, admin_user, merchandiser, mailoutbo
     merchandiser.email = "m@example.org"
     merchandiser.save()
     client.force_login(admin_user)
+    page = client.get(reverse("user_detail", args=[merchandiser.pk])).content.decode()
+    assert "Send a password link</button>" in page and "disabled>Send" not in page
     client.post(reverse("user_password_link", args=[merchandiser.pk]))
     assert [m.to for m in mailoutbox] == [["m@example.org"]]
     assert "/reset/" in mailoutbox[0].body

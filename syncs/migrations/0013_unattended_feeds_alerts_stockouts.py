@@ -14,7 +14,7 @@ def give_roles_the_new_permissions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncs', '0011_bulk_stock_actions'),
+        ('syncs', '0012_order_id_suffix_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
