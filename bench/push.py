@@ -43,10 +43,10 @@ from django.db import connection, transaction  # noqa: E402
 
 from syncs.destinations import destination_client  # noqa: E402
 from syncs.models import Catalog, Product, SyncBatch, SyncState  # noqa: E402
+from syncs.queues import Queue  # noqa: E402
 from syncs.remotes import NotFoundError  # noqa: E402
 from syncs.remotes.payloads import catalog_product_payload  # noqa: E402
 from syncs.sandbox.config import DEFAULT_API_KEY, DEFAULT_TEAM_ID  # noqa: E402
-from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC  # noqa: E402
 from syncs.services.products import product_set_stock  # noqa: E402
 from syncs.services.sync_state import sync_state_mark_changed  # noqa: E402
 
@@ -141,7 +141,7 @@ def start_workers(count: int, env: dict[str, str], log_dir: Path) -> list[subpro
                 "citrusadmin",
                 "worker",
                 "-Q",
-                f"{QUEUE_PRIORITY},{QUEUE_SYNC}",
+                ",".join(Queue),
                 "--concurrency",
                 "1",
                 "-n",
@@ -173,7 +173,7 @@ def stop_workers(workers):
 
 def empty_queues():
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete(QUEUE_PRIORITY, QUEUE_SYNC, "unacked", "unacked_index")
+    client.delete(*Queue, "unacked", "unacked_index")
     for key in client.scan_iter("citrusadmin:sync:*"):
         client.delete(key)
 

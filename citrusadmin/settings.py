@@ -23,6 +23,7 @@ from citrusadmin.env import (
     env_str,
     env_url,
 )
+from syncs.queues import Queue as SyncQueue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CITRUSADMIN_VAR_DIR") or BASE_DIR / "var")
@@ -60,8 +61,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Before the CSRF check, which would read (and store) an anonymous upload's body.
-    "syncs.middleware.AnonymousUploadMiddleware",
+    # Before the CSRF check, which would read (and store) an upload's body.
+    "syncs.middleware.UploadGateMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "syncs.middleware.SessionActivityMiddleware",
     "syncs.middleware.StatementTimeoutMiddleware",
@@ -318,9 +319,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
-CELERY_TASK_DEFAULT_QUEUE = "sync"
-# Manual actions (stock-out, delete, retry) go to "priority", so bulk sync never delays them.
-CELERY_TASK_QUEUES = (Queue("priority"), Queue("sync"))
+# Every queue of syncs.queues.Queue (priority: manual actions; sync: bulk; imports: CSV imports);
+# every task is routed explicitly in syncs/schedule.py.
+CELERY_TASK_DEFAULT_QUEUE = SyncQueue.SYNC.value
+CELERY_TASK_QUEUES = tuple(Queue(queue.value) for queue in SyncQueue)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

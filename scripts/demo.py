@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # Everything the demo writes (SQLite, the file broker, beat's schedule, uploads) goes here, as
 # the settings put it: nothing is written into the repository when CITRUSADMIN_VAR_DIR is set.
 VAR_DIR = Path(os.environ.get("CITRUSADMIN_VAR_DIR", "").strip() or ROOT / "var").resolve()
+sys.path.insert(0, str(ROOT))
+
+from syncs.queues import Queue  # noqa: E402 (a plain module: no Django needed)
+
 PYTHON = sys.executable
 CELERY = str(Path(PYTHON).with_name("celery"))
 WEB_PORT = int(os.environ.get("PORT", "8000"))
@@ -119,11 +123,24 @@ def main() -> int:
             return 1
 
     run(env, "migrate", "--noinput", "-v", "0")
-    run(env, "demo_data")
+
+    processes: dict[str, subprocess.Popen] = {}
+    if env.get("SANDBOX_IN_USE"):
+        sandbox = [PYTHON, "manage.py", "sandbox", "--port", str(SANDBOX_PORT)]
+        processes["sandbox"] = subprocess.Popen(sandbox, cwd=ROOT, env=env)
+        if not wait_for_port(SANDBOX_PORT, 20):
+            print("The sandbox did not start; see its output above.")
+            return stop(processes, 1)
+    try:
+        if "sandbox" in processes:
+            # Before the demo data, so its rows go to the webhook endpoint too (signed
+            # batches the sandbox's receiver verifies).
+            run(env, "sandbox_webhook", "--sandbox-url", SANDBOX_URL)
+        run(env, "demo_data")
+    except subprocess.CalledProcessError:
+        return stop(processes, 1)
 
     commands = {}
-    if env.get("SANDBOX_IN_USE"):
-        commands["sandbox"] = [PYTHON, "manage.py", "sandbox", "--port", str(SANDBOX_PORT)]
     if env.get("DEMO_ALERT_INBOX"):
         commands["inbox"] = [
             PYTHON,
@@ -151,7 +168,7 @@ def main() -> int:
         "citrusadmin",
         "worker",
         "--queues",
-        "priority,sync",
+        ",".join(Queue),  # every queue: manual actions, bulk sync, imports
         "--concurrency",
         "2",
         "--loglevel",
@@ -169,12 +186,8 @@ def main() -> int:
     ]
     commands["web"] = [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{WEB_PORT}"]
 
-    processes: dict[str, subprocess.Popen] = {}
     for name, command in commands.items():
         processes[name] = subprocess.Popen(command, cwd=ROOT, env=env)
-        if name == "sandbox" and not wait_for_port(SANDBOX_PORT, 20):
-            print("The sandbox did not start; see its output above.")
-            return stop(processes, 1)
     if not wait_for_port(WEB_PORT, 30):
         print("The web server did not start; see its output above.")
         return stop(processes, 1)
@@ -189,6 +202,7 @@ def main() -> int:
     print(f"  Console:   http://127.0.0.1:{WEB_PORT}/")
     if "sandbox" in processes:
         print(f"  Sandbox:   {SANDBOX_URL}/  (emulates CitrusAd and Custobar)")
+        print(f"  Webhooks:  {SANDBOX_URL}/_sandbox/webhooks  (signed batches, verified)")
     if "inbox" in processes:
         print(f"  Alerts:    http://127.0.0.1:{INBOX_PORT}/  (the e-mails and webhook posts sent)")
     print(f"  Feed file: http://127.0.0.1:{FEEDS_PORT}/products.csv  ({feed_file})")

@@ -38,5 +38,3 @@ class SyncsConfig(AppConfig):
         from syncs.search import sqlite_functions_register
 
         connection_created.connect(sqlite_functions_register)
-        # Celery's autodiscovery finds syncs/tasks.py only; these live beside it.
-        from syncs import alert_tasks, feed_tasks, import_tasks, stockout_tasks  # noqa: F401

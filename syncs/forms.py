@@ -15,6 +15,7 @@ from syncs.models import (
     ImportKind,
     SyncKind,
 )
+from syncs.models.webhook import WEBHOOK_KINDS
 
 _ANY = [("", "Any")]
 MAX_ID = 2**63 - 1  # PostgreSQL bigint: a larger id would be a database error, not a message
@@ -444,3 +445,19 @@ class SecondFactorCodeForm(forms.Form):
             attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
         ),
     )
+
+
+class WebhookEndpointForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="Who receives it, e.g. “Shop stock”.")
+    url = forms.CharField(
+        label="URL",
+        max_length=500,
+        widget=forms.URLInput(attrs={"placeholder": "https://shop.example.com/hooks/citrusadmin"}),
+    )
+    kinds = forms.MultipleChoiceField(
+        label="Receives",
+        choices=[(kind, SyncKind(kind).label) for kind in WEBHOOK_KINDS],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one kind of change."},
+    )
+    enabled = forms.BooleanField(label="On", required=False, initial=True)

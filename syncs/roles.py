@@ -31,6 +31,7 @@ _SUPPORT = _MERCHANDISER + (
 )
 _ADMIN = _SUPPORT + (
     "syncs.manage_catalogs",
+    "syncs.manage_webhooks",
     "syncs.resume_destination",
     "syncs.view_auditevent",
     "syncs.import_data",

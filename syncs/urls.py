@@ -13,6 +13,7 @@ from syncs.views import (
     orders,
     products,
     users,
+    webhooks,
 )
 
 
@@ -65,6 +66,11 @@ urlpatterns = [
     ),
     path("orders/", orders.order_search, name="order_search"),
     path("orders/<id:pk>/", orders.order_detail, name="order_detail"),
+    path("webhooks/", webhooks.webhook_list, name="webhook_list"),
+    path("webhooks/add/", webhooks.webhook_create, name="webhook_create"),
+    path("webhooks/<id:pk>/", webhooks.webhook_update, name="webhook_update"),
+    path("webhooks/<id:pk>/rotate/", webhooks.webhook_rotate, name="webhook_rotate"),
+    path("webhooks/<id:pk>/delete/", webhooks.webhook_delete, name="webhook_delete"),
     path("catalogs/", catalogs.catalog_list, name="catalog_list"),
     path("catalogs/register/", catalogs.catalog_register_view, name="catalog_register"),
     path("catalogs/create/", catalogs.catalog_create_view, name="catalog_create"),

@@ -9,8 +9,11 @@ def test_tasks_are_acknowledged_late_and_requeued_when_a_worker_dies():
     assert app.conf.worker_prefetch_multiplier == 1
 
 
-def test_queues_are_priority_and_sync():
-    assert {queue.name for queue in app.conf.task_queues} == {"priority", "sync"}
+def test_queues_are_priority_sync_and_imports():
+    from syncs.queues import Queue
+
+    assert {queue.name for queue in app.conf.task_queues} == {"priority", "sync", "imports"}
+    assert {queue.name for queue in app.conf.task_queues} == set(Queue)
     assert app.conf.task_default_queue == "sync"
 
 
@@ -32,17 +35,34 @@ def test_the_suite_uses_redis_when_redis_url_is_set(settings):
         assert app.conf.broker_url == os.environ["REDIS_URL"]
 
 
+def _queue_of(name):
+    return app.amqp.router.route({}, name)["queue"].name
+
+
 def test_manual_actions_are_routed_to_priority_and_bulk_to_sync():
     import syncs.tasks  # noqa: F401 (registers the tasks)
-    from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC, TASK_DRAIN, TASK_DRAIN_MANUAL
+    from syncs.queues import Queue, TaskName
 
-    def queue_of(name):
-        return app.amqp.router.route({}, name)["queue"].name
+    assert _queue_of(TaskName.SYNC_DRAIN) == Queue.SYNC
+    assert _queue_of(TaskName.SYNC_DRAIN_MANUAL) == Queue.PRIORITY
+    assert _queue_of("syncs.tasks.sync_sweep") == Queue.PRIORITY
+    assert _queue_of("syncs.tasks.sync_history_prune") == Queue.SYNC
 
-    assert queue_of(TASK_DRAIN) == QUEUE_SYNC
-    assert queue_of(TASK_DRAIN_MANUAL) == QUEUE_PRIORITY
-    assert queue_of("syncs.tasks.sync_sweep") == QUEUE_PRIORITY
-    assert queue_of("syncs.tasks.sync_history_prune") == QUEUE_SYNC
+
+def test_every_task_is_named_by_one_pattern_and_routed_explicitly():
+    import syncs.tasks  # noqa: F401
+    from syncs.queues import Queue, TaskName
+    from syncs.schedule import TASK_ROUTES
+
+    ours = {name for name in app.tasks if name.startswith("syncs.")}
+    assert ours == set(TaskName)
+    assert all(name.startswith("syncs.tasks.") for name in ours)
+    assert set(TASK_ROUTES) == ours  # no task falls through to the default queue
+    assert {route["queue"] for route in TASK_ROUTES.values()} == set(Queue)
+    # An import runs for up to an hour: never on the queue the sync drains need.
+    assert _queue_of(TaskName.IMPORT_JOB_RUN) == Queue.IMPORTS
+    assert _queue_of(TaskName.IMPORT_REVERT_RUN) == Queue.IMPORTS
+    assert app.tasks[TaskName.IMPORT_JOB_RUN].time_limit <= 60 * 60
 
 
 def test_every_periodic_task_exists_and_the_sweep_runs_often():
@@ -66,27 +86,23 @@ def test_every_countdown_is_below_the_visibility_timeout(settings):
 
 def test_a_bulk_stock_action_someone_is_watching_runs_on_priority():
     import syncs.tasks  # noqa: F401
-    from syncs.services.bulk_stock import TASK_BULK_STOCK
-    from syncs.services.dispatch import QUEUE_PRIORITY
+    from syncs.queues import Queue, TaskName
 
-    assert TASK_BULK_STOCK in app.tasks
-    assert app.amqp.router.route({}, TASK_BULK_STOCK)["queue"].name == QUEUE_PRIORITY
+    assert TaskName.PRODUCT_BULK_STOCK in app.tasks
+    assert _queue_of(TaskName.PRODUCT_BULK_STOCK) == Queue.PRIORITY
 
 
 def test_feeds_alerts_and_the_stock_out_check_are_routed_and_scheduled():
     from celery.schedules import crontab
 
-    from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC
+    from syncs.queues import Queue, TaskName
     from syncs.services.stockouts import CHECK_BUDGET_SECONDS
 
-    def queue_of(name):
-        return app.amqp.router.route({}, name)["queue"].name
-
     # Starting feeds and sending alerts never wait behind a bulk push.
-    assert queue_of("syncs.feed_tasks.feeds_tick") == QUEUE_PRIORITY
-    assert queue_of("syncs.alert_tasks.alerts_evaluate") == QUEUE_PRIORITY
-    assert queue_of("syncs.feed_tasks.feed_run") == QUEUE_SYNC
-    assert queue_of("syncs.stockout_tasks.stockout_check_run") == QUEUE_SYNC
+    assert _queue_of(TaskName.FEEDS_START_DUE) == Queue.PRIORITY
+    assert _queue_of(TaskName.ALERTS_EVALUATE) == Queue.PRIORITY
+    assert _queue_of(TaskName.FEED_RUN) == Queue.SYNC
+    assert _queue_of(TaskName.STOCKOUT_CHECK_RUN) == Queue.SYNC
     schedule = app.conf.beat_schedule
     assert schedule["feeds-tick"]["schedule"] <= 60
     assert schedule["alerts-evaluate"]["schedule"] <= 60

@@ -47,9 +47,13 @@ def test_app_services_wait_for_healthy_db_and_redis():
         assert depends["redis"]["condition"] == "service_healthy"
 
 
-def test_web_runs_gunicorn_and_worker_listens_on_both_queues():
+def test_web_runs_gunicorn_and_worker_listens_on_every_queue():
     assert "gunicorn" in COMPOSE["services"]["web"]["command"]
-    assert "--queues priority,sync" in COMPOSE["services"]["worker"]["command"]
+    from syncs.queues import Queue
+
+    command = COMPOSE["services"]["worker"]["command"]
+    queues = command.split("--queues ")[1].split()[0].split(",")
+    assert set(queues) == set(Queue)  # the worker consumes every queue
 
 
 def test_every_service_the_readme_mentions_exists():
@@ -110,3 +114,12 @@ def test_every_install_uses_the_constraints():
     assert "$(BIN)/.installed: pyproject.toml constraints.txt" in makefile
     assert "RUN pip install -c constraints.txt ." in (ROOT / "Dockerfile").read_text()
     assert "make lock" in README
+
+
+def test_every_setting_read_from_the_environment_is_in_the_readme_table():
+    settings_source = (ROOT / "citrusadmin" / "settings.py").read_text()
+    names = set(re.findall(r'env_[a-z]+\(\s*"([A-Z][A-Z0-9_]+)"', settings_source))
+    assert len(names) > 30
+    table = "\n".join(line for line in README.splitlines() if line.startswith("| `"))
+    missing = sorted(name for name in names if f"`{name}`" not in table)
+    assert not missing, f"the README's configuration table lacks {missing}"

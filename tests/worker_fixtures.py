@@ -25,7 +25,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC
+from syncs.queues import Queue
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 60.0
@@ -101,7 +101,7 @@ class WorkerPool:
         import redis
 
         client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-        client.delete(QUEUE_PRIORITY, QUEUE_SYNC, "unacked", "unacked_index")
+        client.delete(*Queue, "unacked", "unacked_index")
         for key in client.scan_iter("citrusadmin:sync:*"):
             client.delete(key)
         client.close()
@@ -110,7 +110,7 @@ class WorkerPool:
         self,
         *,
         env: dict[str, str] | None = None,
-        queues: tuple[str, ...] = (QUEUE_PRIORITY, QUEUE_SYNC),
+        queues: tuple[str, ...] = tuple(Queue),
         concurrency: int = 1,
         beat: bool = False,
         wait_ready: bool = True,

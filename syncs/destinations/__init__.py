@@ -15,6 +15,7 @@ from syncs.destinations.base import (
 )
 from syncs.destinations.citrusad import CitrusAd
 from syncs.destinations.custobar import Custobar
+from syncs.destinations.webhook import Webhook
 from syncs.remotes.errors import DestinationNotConfigured
 
 __all__ = [
@@ -33,23 +34,26 @@ __all__ = [
     "destinations_all",
 ]
 
-# Destinations configured from settings: one instance each.
-_FIXED: dict[str, Destination] = {d.name: d for d in (CitrusAd(), Custobar())}
-
 DESTINATION_TYPES: dict[str, type[Destination]] = {
     CitrusAd.type_name: CitrusAd,
     Custobar.type_name: Custobar,
+    Webhook.type_name: Webhook,
 }
 
 
+def _type_of(name: str) -> type[Destination] | None:
+    return DESTINATION_TYPES.get(name.partition(":")[0])
+
+
 def destinations_all() -> list[Destination]:
-    """Every destination there is now, fixed ones first."""
-    return list(_FIXED.values())
+    """Every destination there is now: CitrusAd, Custobar, then each webhook endpoint."""
+    return [d for kind in DESTINATION_TYPES.values() for d in kind.instances()]
 
 
 def destination_get(name: str) -> Destination:
     """The destination called `name`; ValueError for one that does not exist (any more)."""
-    destination = _FIXED.get(name)
+    kind = _type_of(name)
+    destination = kind.from_name(name) if kind is not None else None
     if destination is None:
         raise ValueError(f"Unknown destination {name!r}.")
     return destination
@@ -66,11 +70,9 @@ def destination_choices() -> list[tuple[str, str]]:
 
 
 def destination_label(name: str) -> str:
-    """What people call a destination; a removed one still gets a readable name."""
-    try:
-        return destination_get(name).label
-    except ValueError:
-        return name
+    """What lists call a destination, without a query per row; a removed one keeps a name."""
+    kind = _type_of(name)
+    return kind.label_for(name) if kind is not None else name
 
 
 def destination_names_for_kind(kind: str) -> tuple[str, ...]:

@@ -76,6 +76,21 @@ class Destination:
     label: str
     kinds: tuple[str, ...]
 
+    # --- the registry's questions (a destination configured from settings is one instance;
+    # a type with rows of its own, like webhook endpoints, overrides these) ---
+
+    @classmethod
+    def instances(cls) -> list["Destination"]:
+        return [cls()]
+
+    @classmethod
+    def from_name(cls, name: str) -> "Destination | None":
+        return cls() if name == cls.name else None
+
+    @classmethod
+    def label_for(cls, name: str) -> str:
+        return cls.label
+
     # --- settings and client (each destination) ---
 
     def config(self) -> tuple:

@@ -21,6 +21,7 @@ from syncs.remotes.errors import (
     UnauthorisedError,
 )
 from syncs.remotes.result import RemoteResult
+from syncs.services.dispatch import drain_enqueue
 
 NAME = "citrusad"
 
@@ -205,8 +206,6 @@ class CitrusAd(Destination):
 
     def after_confirm(self, kind) -> None:
         if kind == SyncKind.CATALOG:
-            from syncs.services.dispatch import drain_enqueue
-
             # Products that waited for these catalogs' ids can go now.
             transaction.on_commit(lambda: drain_enqueue(destination=NAME, kind=SyncKind.PRODUCT))
 

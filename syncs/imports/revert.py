@@ -29,7 +29,7 @@ from syncs.models import (
     SyncState,
 )
 from syncs.models.order import MAX_ORDER_ITEMS
-from syncs.services.sync_state import sync_state_mark_changed
+from syncs.services.sync_state import sync_state_forget, sync_state_mark_changed
 
 CHUNK = 1000
 KIND_MODELS: dict[str, type[Model]] = {
@@ -168,7 +168,7 @@ class ImportRevert:
             self.delete_remotely(rows)
             return
         # Deleted here only: their sync states go with them, so nothing is pushed for them.
-        SyncState.objects.filter(kind=self.sync_kind, object_id__in=ids).delete()
+        sync_state_forget(states=SyncState.objects.filter(kind=self.sync_kind, object_id__in=ids))
         self.model.objects.filter(pk__in=ids).delete()
         self.result.removed += len(ids)
 

@@ -37,6 +37,7 @@ from syncs.models.sync import (
     SyncState,
     SyncStatus,
 )
+from syncs.models.webhook import WEBHOOK_KINDS, WebhookEndpoint
 
 __all__ = [
     "AccessPolicy",
@@ -78,4 +79,6 @@ __all__ = [
     "SyncKind",
     "SyncState",
     "SyncStatus",
+    "WEBHOOK_KINDS",
+    "WebhookEndpoint",
 ]

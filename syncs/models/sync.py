@@ -10,12 +10,6 @@ from django.db import models
 from django.db.models import F, Q
 
 
-def _destination_label(name: str) -> str:
-    from syncs.destinations import destination_label
-
-    return destination_label(name)
-
-
 class SyncKind(models.TextChoices):
     CATALOG = "catalog", "Catalogs"
     PRODUCT = "product", "Products"
@@ -50,11 +44,7 @@ class Destination(models.Model):
         permissions = [("resume_destination", "Can resume a paused destination")]
 
     def __str__(self) -> str:
-        return self.label
-
-    @property
-    def label(self) -> str:
-        return _destination_label(self.name)
+        return self.name
 
 
 class SyncState(models.Model):
@@ -121,10 +111,6 @@ class SyncState(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id} → {self.destination}: {self.status}"
 
-    @property
-    def destination_label(self) -> str:
-        return _destination_label(self.destination)
-
 
 class BatchOutcome(models.TextChoices):
     OK = "ok", "Delivered"
@@ -182,7 +168,3 @@ class SyncBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.endpoint} ({self.item_count}) {self.outcome}"
-
-    @property
-    def destination_label(self) -> str:
-        return _destination_label(self.destination)

@@ -51,6 +51,12 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def json_body(payload) -> bytes:
+    """Compact UTF-8 JSON, as every request body goes out."""
+    text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
 def check_item_count(items: list) -> None:
     if len(items) > MAX_ITEMS:
         raise ValueError(f"At most {MAX_ITEMS} items go in one request, not {len(items)}.")
@@ -92,16 +98,22 @@ class RemoteHTTP:
         return text
 
     def request(
-        self, method: str, path: str, *, params: dict | None = None, payload: dict | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        payload: dict | None = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[requests.Response, object, int]:
         """Send one request; return (response, parsed JSON or None, duration_ms) for a 2xx.
 
-        Raises the typed RemoteError for everything else. `path` is logged; the query is not.
+        `payload` is sent as JSON; `body` is sent as it is (a signed body must not be encoded
+        again). Raises the typed RemoteError for everything else. `path` is logged; the query
+        is not.
         """
-        data = None
-        if payload is not None:
-            data = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-            data = data.encode("utf-8")
+        data = body if payload is None else json_body(payload)
         started = time.monotonic()
         try:
             response = self.session.request(
@@ -109,6 +121,7 @@ class RemoteHTTP:
                 self.base_url + path,
                 params=params,
                 data=data,
+                headers=headers,
                 timeout=self.timeout,
                 allow_redirects=False,
             )

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from syncs.sandbox import validation as v
 from syncs.sandbox.config import SandboxConfig
 from syncs.sandbox.ratelimit import AccountBuckets
+from syncs.sandbox.webhooks import WebhookReceiver
 
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
@@ -87,6 +88,7 @@ class SandboxApp:
         self.lock = threading.Lock()
         self.generation = 0
         self.in_flight = 0  # API requests being handled right now
+        self.webhooks = WebhookReceiver()  # a retailer's own system, receiving our webhooks
         self.reset()
 
     # --- state and control ---
@@ -110,6 +112,7 @@ class SandboxApp:
             self.request_count = 0
             self.stats: dict[str, dict] = {}
             self.accounts = AccountBuckets()
+        self.webhooks.reset()
 
     def configure(self, **changes) -> SandboxConfig:
         with self.lock:
@@ -148,6 +151,15 @@ class SandboxApp:
         query = {key: values[0] for key, values in parse_qs(parts.query).items()}
         if path.startswith("/_sandbox/"):
             return self._control(method, path, query, body).encode()
+        if path.startswith("/webhooks/") and method == "POST":
+            # Faults (latency, 5xx, 429, a chosen status) apply to the receiver too.
+            reply = self._faults(self.config, path)
+            if reply is None:
+                status, answer = self.webhooks.receive(
+                    path.removeprefix("/webhooks/"), headers, body
+                )
+                reply = Reply(status, answer)
+            return reply.encode()
         with self.lock:
             self.in_flight += 1
             generation = self.generation
@@ -576,6 +588,16 @@ class SandboxApp:
                 return Reply(200, self.configure(**parsed).public())
             except (TypeError, ValueError) as exc:
                 return Reply(400, {"message": str(exc)})
+        if (method, name) == ("GET", "webhooks"):
+            since = query.get("since", "0")
+            return Reply(200, self.webhooks.listing(since=int(since) if since.isdigit() else 0))
+        if (method, name) == ("POST", "webhook-secrets"):
+            parsed, error = _parse_body(body)
+            secret = parsed.get("secret") if isinstance(parsed, dict) else None
+            if error or not isinstance(secret, str) or not secret.startswith("whsec_"):
+                return Reply(400, {"message": 'Send {"secret": "whsec_…"}.'})
+            self.webhooks.secret_add(secret)
+            return Reply(200, {"secrets": len(self.webhooks.secrets)})
         if (method, name) == ("GET", "state"):
             return Reply(200, self.snapshot())
         if (method, name) == ("GET", "stats"):

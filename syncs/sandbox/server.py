@@ -171,6 +171,15 @@ class SandboxServer:
                     return dict(self.app.custobar[record_id])
         return None
 
+    def webhook_secret_add(self, secret: str) -> None:
+        """Let the webhook receiver verify messages signed with this `whsec_` secret."""
+        self.app.webhooks.secret_add(secret)
+
+    def webhooks_received(self) -> list[dict]:
+        """What the webhook receiver got, oldest first, each with `verified` and the raw body
+        and headers."""
+        return self.app.webhooks.listing()["deliveries"]
+
     def env(self) -> dict[str, str]:
         """Environment variables pointing a subprocess (a worker, a benchmark) at this sandbox."""
         config = self.app.config

@@ -11,7 +11,6 @@ carries on after the last product it recorded.
 from collections.abc import Mapping
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -20,13 +19,14 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from syncs.models import BulkOutcome, BulkStatus, BulkStockAction, BulkStockItem
+from syncs.queues import TaskName
 from syncs.selectors.bulk_stock import BulkPreview, product_bulk_preview
 from syncs.selectors.products import product_choice
 from syncs.services.audit import audit_event_record
+from syncs.services.dispatch import task_send_after_commit
 from syncs.services.products import STOCK_OUT, STOCK_STATES, product_bulk_set_stock
 
 CHUNK = 500  # products locked and written per transaction
-TASK_BULK_STOCK = "syncs.tasks.product_bulk_stock"
 
 
 def _check_typed(preview: BulkPreview, typed_count: int | None) -> None:
@@ -87,8 +87,7 @@ def bulk_stock_start(
         action.save(update_fields=["audit_event"])
         if preview.to_change > settings.BULK_BACKGROUND_ROWS:
             # By name, as the push engine sends its drains: the tasks module imports this one.
-            kwargs = {"action_id": action.pk}
-            transaction.on_commit(lambda: current_app.send_task(TASK_BULK_STOCK, kwargs=kwargs))
+            task_send_after_commit(TaskName.PRODUCT_BULK_STOCK, action_id=action.pk)
     if preview.to_change <= settings.BULK_BACKGROUND_ROWS:
         action = bulk_stock_run(action_id=action.pk)
     return action

@@ -15,12 +15,10 @@ from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
+from syncs.queues import Queue, TaskName
+
 logger = logging.getLogger("syncs.dispatch")
 
-QUEUE_SYNC = "sync"
-QUEUE_PRIORITY = "priority"
-TASK_DRAIN = "syncs.tasks.sync_drain"
-TASK_DRAIN_MANUAL = "syncs.tasks.sync_drain_manual"
 DRAIN_FLAG_SECONDS = 120  # a lost drain task stops blocking new ones after this
 
 
@@ -67,8 +65,8 @@ def drain_flag_clear(*, destination: str, kind: str, manual: bool = False) -> No
     client = redis_client()
     if client is not None:
         client.delete(
-            _flag_key(destination, kind, QUEUE_PRIORITY if manual else QUEUE_SYNC),
-            _flag_key(destination, kind, QUEUE_SYNC, later=True),
+            _flag_key(destination, kind, Queue.PRIORITY if manual else Queue.SYNC),
+            _flag_key(destination, kind, Queue.SYNC, later=True),
         )
 
 
@@ -80,14 +78,14 @@ def drain_enqueue(
     A broker that cannot be reached is logged, not raised: this runs after the commit (the
     change is safe), and the beat sweep enqueues the drain once the broker is back.
     """
-    queue = QUEUE_PRIORITY if manual else QUEUE_SYNC
+    queue = Queue.PRIORITY if manual else Queue.SYNC
     later = bool(countdown)
     seconds = int(countdown or 0) + (1 if later else DRAIN_FLAG_SECONDS)
     try:
         if not _flag_set(_flag_key(destination, kind, queue, later), seconds):
             return False
         current_app.send_task(
-            TASK_DRAIN_MANUAL if manual else TASK_DRAIN,
+            TaskName.SYNC_DRAIN_MANUAL if manual else TaskName.SYNC_DRAIN,
             kwargs={"destination": destination, "kind": kind},
             queue=queue,
             countdown=countdown or None,
@@ -98,6 +96,13 @@ def drain_enqueue(
         )
         return False
     return True
+
+
+def task_send_after_commit(name: TaskName, **kwargs) -> None:
+    """Send a task by name (routed by `syncs/schedule.py`) once the transaction commits.
+
+    By name, so a service never imports the task module that imports it (no import cycle)."""
+    transaction.on_commit(lambda: current_app.send_task(name, kwargs=kwargs), robust=True)
 
 
 def drain_enqueue_after_commit(*, destinations: tuple[str, ...], kind: str, manual: bool) -> None:

@@ -37,9 +37,9 @@ from syncs.models import (
     ImportEncoding,
     ImportKind,
 )
+from syncs.queues import Queue, TaskName
 from syncs.services.audit import audit_event_record
 
-TASK_FEED_RUN = "syncs.feed_tasks.feed_run"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 
 
@@ -314,7 +314,7 @@ def _enqueue(run: FeedRun, *, queue: str) -> None:
     run_id = run.pk
     # robust: a broker that is down leaves the run to expire and be retried by the next tick.
     transaction.on_commit(
-        lambda: current_app.send_task(TASK_FEED_RUN, kwargs={"run_id": run_id}, queue=queue),
+        lambda: current_app.send_task(TaskName.FEED_RUN, kwargs={"run_id": run_id}, queue=queue),
         robust=True,
     )
 
@@ -332,7 +332,7 @@ def feed_run_now(*, feed: Feed, actor: AbstractBaseUser | None) -> FeedRun | Non
                 object_repr=feed.name,
                 after={"run": run.pk},
             )
-            _enqueue(run, queue="priority")
+            _enqueue(run, queue=Queue.PRIORITY)
     return run
 
 
@@ -352,7 +352,7 @@ def feeds_start_due() -> list[FeedRun]:
             if run is None:
                 continue  # running already: its own run advances nothing, the next tick sees
             Feed.objects.filter(pk=feed.pk).update(next_run_at=_next_run(feed, now))
-            _enqueue(run, queue="sync")
+            _enqueue(run, queue=Queue.SYNC)
             started.append(run)
     return started
 

@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from syncs.imports.revert import KIND_MODELS, ImportRevert
 from syncs.models import ImportChange, ImportJob, ImportKind, ImportStatus
+from syncs.queues import TaskName
 from syncs.services.audit import audit_event_record
+from syncs.services.dispatch import task_send_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -117,12 +119,7 @@ def import_job_revert(
             after={"revert": revert.pk, "delete_remote": revert.delete_remote},
         )
         if enqueue:
-            from syncs.import_tasks import import_revert_run_task
-
-            revert_id = revert.pk
-            transaction.on_commit(
-                lambda: import_revert_run_task.delay(job_id=revert_id), robust=True
-            )
+            task_send_after_commit(TaskName.IMPORT_REVERT_RUN, job_id=revert.pk)
     return revert
 
 

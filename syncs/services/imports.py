@@ -23,8 +23,10 @@ from syncs.imports.engine import import_file
 from syncs.imports.errors import ErrorSink
 from syncs.imports.reading import CsvStream, ImportFileError
 from syncs.models import Catalog, ImportEncoding, ImportJob, ImportKind, ImportStatus
+from syncs.queues import TaskName
 from syncs.selectors.imports import import_job_follow_up
 from syncs.services.audit import audit_event_record
+from syncs.services.dispatch import task_send_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -133,12 +135,9 @@ def import_job_create(
             after=_options(job),
         )
         if enqueue:
-            from syncs.import_tasks import import_job_run_task
-
-            job_id = job.pk
             # robust: a broker that is down must not turn a saved upload into an error page;
             # the job stays "queued" and the failure is logged.
-            transaction.on_commit(lambda: import_job_run_task.delay(job_id=job_id), robust=True)
+            task_send_after_commit(TaskName.IMPORT_JOB_RUN, job_id=job.pk)
     return job
 
 

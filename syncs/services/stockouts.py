@@ -20,12 +20,12 @@ from syncs.models import (
     SyncState,
     SyncStatus,
 )
+from syncs.queues import Queue, TaskName
 from syncs.services.audit import audit_event_record
 from syncs.services.push.pacing import Pace as SharedPace
 from syncs.stockouts import checks
 from syncs.stockouts.runner import CheckStopped, Pace, StockoutDarkCheck, ask, stocked_out_products
 
-TASK_CHECK_RUN = "syncs.stockout_tasks.stockout_check_run"
 # One task works this long, then a continuation takes over (far inside the task time limits).
 CHECK_BUDGET_SECONDS = 10 * 60
 
@@ -36,7 +36,9 @@ def _enqueue(check_id: int, *, take: bool) -> None:
     # robust: a broker that is down leaves the check to be taken over by the recheck tick.
     transaction.on_commit(
         lambda: current_app.send_task(
-            TASK_CHECK_RUN, kwargs={"check_id": check_id, "take": take}, queue="sync"
+            TaskName.STOCKOUT_CHECK_RUN,
+            kwargs={"check_id": check_id, "take": take},
+            queue=Queue.SYNC,
         ),
         robust=True,
     )

@@ -17,6 +17,7 @@
 - **Fail / unknown / back off / release**: rejected; no answer to a non-idempotent call;
   transient (until the retry window is used up); handed back untouched.
 - **Retry / resolve**: a person queues failed rows again, or settles an unknown one.
+- **Forget**: nothing is left to push (the row or the destination is gone).
 """
 
 import json
@@ -388,6 +389,13 @@ def sync_state_retry(*, states: QuerySet, manual: bool) -> int:
     """Queue failed (or waiting) rows again from scratch; `manual` puts them first in line."""
     changes = {**_RETRY_RESET, **({"priority": Priority.MANUAL} if manual else {})}
     return states.update(**changes)
+
+
+def sync_state_forget(*, states: QuerySet) -> int:
+    """Drop states with nothing left to push: their row is gone here (deleted, an import
+    reverted), or their destination no longer carries them (a webhook endpoint removed, or
+    a kind it stopped receiving)."""
+    return states.delete()[0]
 
 
 def sync_state_resolve(*, state: SyncState, confirmed: bool) -> None:

@@ -6,6 +6,8 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from syncs import destinations
+
 register = template.Library()
 
 _WIDTH, _HEIGHT, _PAD, _TOP = 480, 120, 18, 16
@@ -98,6 +100,12 @@ def wire(value) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+@register.filter
+def destination_label(name: str) -> str:
+    """What lists call a destination (`citrusad` → CitrusAd, `webhook:3` → Webhook #3)."""
+    return destinations.destination_label(name)
 
 
 @register.filter

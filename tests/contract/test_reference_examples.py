@@ -1,7 +1,7 @@
 """Contract: every documented example request is what the payload builders produce from the
 equivalent rows, and the sandbox accepts it and answers with the documented shape.
 
-The examples are copied verbatim from the platforms' docs (`../shared/reference/*.txt`) into
+The examples are copied verbatim from the platforms' published API docs into
 `reference_examples.json`, with the source file and line of each. Templates that are not JSON
 (`"quantity": number`) are schemas, not examples, and are left out.
 """

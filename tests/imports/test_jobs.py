@@ -1,9 +1,12 @@
 """The job around an import: the command, the task, cancelling, audit, and hypothesis rows."""
 
+import base64
 import csv
 import io
+import json
 
 import pytest
+import redis
 from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -11,7 +14,9 @@ from hypothesis import strategies as st
 
 from citrusadmin.celery import app
 from syncs.models import AuditEvent, ImportJob, Product
+from syncs.queues import Queue, TaskName
 from syncs.services.imports import import_job_cancel, import_job_create, import_job_run
+from syncs.tasks import import_job_run_task
 from tests.factories import CatalogFactory, ProductFactory
 from tests.imports.helpers import run_import, write_csv
 
@@ -44,17 +49,28 @@ def test_the_command_refuses_an_unknown_catalog(tmp_path):
             call_command("import_csv", "products", str(write_csv(tmp_path, GOOD)), "--catalog", odd)
 
 
-# The import's own writes start push drains with send_task, which eager mode leaves alone.
-@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
-def test_the_task_runs_the_job_once_committed(
-    tmp_path, monkeypatch, django_capture_on_commit_callbacks
-):
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
-    with django_capture_on_commit_callbacks(execute=True):
+def test_the_task_runs_the_job_once_committed(tmp_path, django_capture_on_commit_callbacks):
+    """Queued on the `imports` queue after the commit (the real broker), then run by the task."""
+    if not app.conf.broker_url.startswith("redis"):
+        pytest.fail("This test reads the broker: set REDIS_URL=redis://…")
+    broker = redis.Redis.from_url(app.conf.broker_url)
+    broker.delete(Queue.IMPORTS)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = import_job_create(kind="products", actor=None, path=write_csv(tmp_path, GOOD))
+    assert broker.llen(Queue.IMPORTS) == 0  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    (raw,) = broker.lrange(Queue.IMPORTS, 0, -1)
+    broker.delete(Queue.IMPORTS)
+    message = json.loads(raw)
+    _args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+    assert message["headers"]["task"] == TaskName.IMPORT_JOB_RUN
+    assert kwargs == {"job_id": job.pk}
+
+    import_job_run_task(**kwargs)
+
     job.refresh_from_db()
     assert job.status == "succeeded" and Product.objects.count() == 2
-    assert "syncs.import_tasks.import_job_run_task" in app.tasks
 
 
 def test_a_finished_job_is_not_run_again(tmp_path):

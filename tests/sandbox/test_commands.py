@@ -89,14 +89,14 @@ def test_sandbox_command_refuses_a_bad_flag():
     assert "--fail-rate" in result.stderr
 
 
-def test_check_passes_against_the_sandbox(sandbox, capsys):
+def test_check_passes_against_the_sandbox(db, sandbox, capsys):
     call_command("citrusad_check")
     out = capsys.readouterr().out
     assert "CitrusAd: OK" in out and "Custobar: OK" in out
     assert "Team id 'sandbox-team' is accepted." in out
 
 
-def test_check_names_the_wrong_key_and_team(sandbox, settings, capsys):
+def test_check_names_the_wrong_key_and_team(db, sandbox, settings, capsys):
     settings.CITRUSAD_API_KEY = "not-the-key"
     settings.CUSTOBAR_API_TOKEN = "not-the-token"
     with pytest.raises(CommandError, match="2 destination"):
@@ -112,7 +112,7 @@ def test_check_names_the_wrong_key_and_team(sandbox, settings, capsys):
     assert "does not belong to this API key" in capsys.readouterr().out
 
 
-def test_check_says_what_is_missing_or_unreachable(sandbox, settings, capsys):
+def test_check_says_what_is_missing_or_unreachable(db, sandbox, settings, capsys):
     settings.CITRUSAD_TEAM_ID = ""
     settings.CUSTOBAR_BASE_URL = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(CommandError):
@@ -127,3 +127,19 @@ def test_check_reports_a_wrong_custobar_url(sandbox, settings, capsys):
     with pytest.raises(CommandError):
         call_command("citrusad_check", destination=["custobar"])
     assert "check CUSTOBAR_BASE_URL" in capsys.readouterr().out
+
+
+def test_check_sends_each_webhook_endpoint_a_signed_ping(db, sandbox, capsys):
+    from syncs.services.webhooks import webhook_endpoint_create
+
+    endpoint, secret = webhook_endpoint_create(
+        name="Shop", url=f"{sandbox.url}/webhooks/shop", kinds=["product"], enabled=True,
+        actor=None,
+    )  # fmt: skip
+    with pytest.raises(CommandError, match="1 destination"):
+        call_command("citrusad_check")  # the receiver does not know the secret yet: 401
+    assert "Webhook Shop: PROBLEM" in capsys.readouterr().out
+    sandbox.webhook_secret_add(secret)
+    call_command("citrusad_check", destination=[endpoint.destination_name])
+    assert "Webhook Shop: OK" in capsys.readouterr().out
+    assert [d["type"] for d in sandbox.webhooks_received()] == ["ping", "ping"]

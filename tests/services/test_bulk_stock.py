@@ -5,7 +5,7 @@ from django.test import TestCase
 
 from syncs.models import AuditEvent, BulkStatus, BulkStockAction, BulkStockItem, Product
 from syncs.selectors.bulk_stock import product_bulk_preview
-from syncs.services import bulk_stock
+from syncs.services import bulk_stock, dispatch
 from syncs.services.bulk_stock import bulk_stock_run, bulk_stock_start
 from tests.factories import CatalogFactory, ProductFactory, UserFactory
 
@@ -99,7 +99,7 @@ def test_a_large_action_waits_for_a_worker_then_runs_in_chunks(
     monkeypatch.setattr(bulk_stock, "CHUNK", 3)
     sent = []
     monkeypatch.setattr(
-        bulk_stock.current_app, "send_task", lambda name, kwargs: sent.append((name, kwargs))
+        dispatch.current_app, "send_task", lambda name, kwargs: sent.append((name, kwargs))
     )
     ids = [p.pk for p in shelves["pharmacy"]]
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -119,7 +119,7 @@ def test_a_run_a_dead_worker_left_carries_on_after_the_last_recorded_product(
 ):
     settings.BULK_BACKGROUND_ROWS = 5
     monkeypatch.setattr(bulk_stock, "CHUNK", 4)
-    monkeypatch.setattr(bulk_stock.current_app, "send_task", lambda name, kwargs: None)
+    monkeypatch.setattr(dispatch.current_app, "send_task", lambda name, kwargs: None)
     ids = [p.pk for p in shelves["pharmacy"]]
     action = bulk_stock_start(state="out", actor=actor, product_ids=ids, typed_count=10)
     BulkStockAction.objects.filter(pk=action.pk).update(status=BulkStatus.RUNNING)

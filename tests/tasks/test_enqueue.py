@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db import transaction
 
 from syncs.models import SyncState
-from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC, drain_flag_clear
+from syncs.queues import Queue
+from syncs.services.dispatch import drain_flag_clear
 from syncs.services.products import product_set_stock, product_update
 from syncs.services.push import REQUESTS_PER_CLAIM
 from syncs.services.sync_state import sync_state_mark_changed
@@ -35,7 +36,7 @@ def broker():
 
 
 def _forget_messages(client):
-    client.delete(QUEUE_PRIORITY, QUEUE_SYNC)
+    client.delete(Queue.PRIORITY, Queue.SYNC)
     for key in client.scan_iter("citrusadmin:sync:*"):
         client.delete(key)
 
@@ -56,8 +57,8 @@ def test_nothing_is_enqueued_when_the_transaction_rolls_back(broker):
         product_set_stock(product=product, state="out", actor=None)
         raise RuntimeError("the request failed after the service call")
 
-    assert _messages(broker, QUEUE_PRIORITY) == []
-    assert _messages(broker, QUEUE_SYNC) == []
+    assert _messages(broker, Queue.PRIORITY) == []
+    assert _messages(broker, Queue.SYNC) == []
     assert not SyncState.objects.exists()
     product.refresh_from_db()
     assert product.inventory == 25
@@ -68,12 +69,12 @@ def test_a_manual_action_enqueues_a_priority_drain_after_commit(broker):
 
     with transaction.atomic():
         product_set_stock(product=product, state="out", actor=None)
-        assert _messages(broker, QUEUE_PRIORITY) == []  # not before the commit
+        assert _messages(broker, Queue.PRIORITY) == []  # not before the commit
 
-    assert _messages(broker, QUEUE_PRIORITY) == [
+    assert _messages(broker, Queue.PRIORITY) == [
         ("syncs.tasks.sync_drain_manual", {"destination": "citrusad", "kind": "product"}, None)
     ]
-    assert _messages(broker, QUEUE_SYNC) == []
+    assert _messages(broker, Queue.SYNC) == []
 
 
 def test_an_import_style_marking_enqueues_a_bulk_drain_after_commit(broker):
@@ -81,7 +82,7 @@ def test_an_import_style_marking_enqueues_a_bulk_drain_after_commit(broker):
 
     sync_state_mark_changed(kind="product", object_ids=[p.pk for p in products])
 
-    assert _messages(broker, QUEUE_SYNC) == [
+    assert _messages(broker, Queue.SYNC) == [
         ("syncs.tasks.sync_drain", {"destination": "citrusad", "kind": "product"}, None)
     ]
 
@@ -91,11 +92,11 @@ def test_many_edits_enqueue_one_drain_until_it_starts(broker):
     for inventory in range(1, 11):
         product_update(product=product, actor=None, data={"inventory": inventory})
 
-    assert len(_messages(broker, QUEUE_SYNC)) == 1
+    assert len(_messages(broker, Queue.SYNC)) == 1
 
     drain_flag_clear(destination="citrusad", kind="product")  # what a starting drain does
     product_update(product=product, actor=None, data={"inventory": 99})
-    assert len(_messages(broker, QUEUE_SYNC)) == 2
+    assert len(_messages(broker, Queue.SYNC)) == 2
 
 
 def test_a_drain_that_hits_a_backoff_schedules_the_next_one_for_when_it_is_due(broker, sandbox):
@@ -106,7 +107,7 @@ def test_a_drain_that_hits_a_backoff_schedules_the_next_one_for_when_it_is_due(b
 
     sync_drain(destination="citrusad", kind="product")
 
-    [(task, kwargs, eta)] = _messages(broker, QUEUE_SYNC)
+    [(task, kwargs, eta)] = _messages(broker, Queue.SYNC)
     assert (task, kwargs) == (
         "syncs.tasks.sync_drain",
         {"destination": "citrusad", "kind": "product"},
@@ -126,7 +127,7 @@ def test_a_full_first_batch_fans_out_to_one_more_drain(broker, sandbox, settings
     sync_drain(destination="citrusad", kind="product")
 
     assert SyncState.objects.filter(status="confirmed").count() == len(products)
-    assert [m[0] for m in _messages(broker, QUEUE_SYNC)] == ["syncs.tasks.sync_drain"]
+    assert [m[0] for m in _messages(broker, Queue.SYNC)] == ["syncs.tasks.sync_drain"]
 
 
 def test_the_sweep_enqueues_drains_where_rows_are_due(broker, sandbox):
@@ -137,8 +138,8 @@ def test_the_sweep_enqueues_drains_where_rows_are_due(broker, sandbox):
 
     sync_sweep()
 
-    assert [m[0] for m in _messages(broker, QUEUE_PRIORITY)] == ["syncs.tasks.sync_drain_manual"]
-    assert [m[0] for m in _messages(broker, QUEUE_SYNC)] == ["syncs.tasks.sync_drain"]
+    assert [m[0] for m in _messages(broker, Queue.PRIORITY)] == ["syncs.tasks.sync_drain_manual"]
+    assert [m[0] for m in _messages(broker, Queue.SYNC)] == ["syncs.tasks.sync_drain"]
 
 
 def test_the_sweep_leaves_a_switched_off_destination_alone(broker, settings):
@@ -149,5 +150,5 @@ def test_the_sweep_leaves_a_switched_off_destination_alone(broker, settings):
 
     sync_sweep()
 
-    assert _messages(broker, QUEUE_SYNC) == []
+    assert _messages(broker, Queue.SYNC) == []
     assert SyncState.objects.get().status == "pending"

@@ -10,8 +10,8 @@ import pytest
 
 from syncs.destinations import destination_get
 from syncs.models import Customer, Product, SyncState
+from syncs.queues import Queue
 from syncs.services.customers import customer_forget
-from syncs.services.dispatch import QUEUE_PRIORITY, QUEUE_SYNC
 from syncs.services.products import product_set_stock
 from syncs.services.push.pacing import Pace
 from syncs.services.sync_state import sync_state_mark_changed
@@ -71,8 +71,8 @@ def test_a_stock_out_and_a_forget_go_first_while_a_bulk_push_holds_the_limit(
     env = {**sandbox.env(), "CUSTOBAR_RATE_LIMIT": "60/minute", "SYNC_BATCH_SIZE": "10"}
     # Bulk workers, and one that serves the priority queue (the README's deployment).
     for _ in range(2):
-        celery_workers.start(env=env, queues=(QUEUE_SYNC,))
-    celery_workers.start(env=env, queues=(QUEUE_PRIORITY,), concurrency=2)
+        celery_workers.start(env=env, queues=(Queue.SYNC,))
+    celery_workers.start(env=env, queues=(Queue.PRIORITY,), concurrency=2)
     catalog = CatalogFactory()
     product = Product.objects.create(catalog=catalog, gtin="04000000000017", inventory=9)
     sync_state_mark_changed(kind="product", object_ids=[product.pk])

@@ -14,7 +14,7 @@ def give_roles_the_new_permissions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncs', '0012_order_id_suffix_index'),
+        ('syncs', '0013_webhook_endpoints'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
