@@ -76,7 +76,7 @@ class AlertEvaluation:
             self.found(
                 IncidentKind.DESTINATION_PAUSED,
                 destination.name,
-                f"{destination.label} is paused: it refused our credentials",
+                f"{destination_label(destination.name)} is paused: it refused our credentials",
                 f"{destination.paused_reason} Nothing is sent to it until an admin fixes the "
                 "credentials and presses Resume on the dashboard.".strip(),
             )
