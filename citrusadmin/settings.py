@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "syncs.context_processors.destination_banner",
             ],
         },
     },
@@ -244,6 +245,9 @@ BULK_TYPED_CONFIRM_SHARE = env_float(
 )
 # Bulk stock actions over this many products run in a worker, in chunks, with a progress page.
 BULK_BACKGROUND_ROWS = env_int("BULK_BACKGROUND_ROWS", 1000, minimum=1)
+# A destination whose attempts in this many minutes got no answer (timeouts, connection errors),
+# and none since, is shown as unreachable on the dashboard and in the banner of every page.
+DESTINATION_UNREACHABLE_MINUTES = env_int("DESTINATION_UNREACHABLE_MINUTES", 5, minimum=1)
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Scheduled feeds ---
@@ -259,7 +263,6 @@ ALERT_EMAILS = env_emails("ALERT_EMAILS")
 ALERT_WEBHOOK_URL = env_url("ALERT_WEBHOOK_URL")
 ALERT_WEBHOOK_FORMAT = env_choice("ALERT_WEBHOOK_FORMAT", "auto", ("auto", "slack", "teams"))
 ALERT_REMIND_AFTER_MINUTES = env_int("ALERT_REMIND_AFTER_MINUTES", 24 * 60, minimum=0)
-ALERT_UNREACHABLE_MINUTES = env_int("ALERT_UNREACHABLE_MINUTES", 5, minimum=1)
 ALERT_FAILED_ROWS = env_int("ALERT_FAILED_ROWS", 10, minimum=0)
 ALERT_FAILED_ROWS_MINUTES = env_int("ALERT_FAILED_ROWS_MINUTES", 15, minimum=1)
 ALERT_SYNC_LAG_MINUTES = env_int("ALERT_SYNC_LAG_MINUTES", 60, minimum=1)

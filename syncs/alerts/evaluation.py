@@ -27,6 +27,7 @@ from syncs.models import (
     IncidentKind,
 )
 from syncs.selectors import alerts as reads
+from syncs.selectors.destinations import destination_reachability
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class AlertEvaluation:
 
     def run(self) -> EvaluationResult:
         self.check_destinations_paused()
+        self.check_destinations_unreachable()
         self.check_rows_failed()
         self.check_sync_lag()
         self.check_upload_imports()
@@ -79,6 +81,30 @@ class AlertEvaluation:
                 f"{destination_label(destination.name)} is paused: it refused our credentials",
                 f"{destination.paused_reason} Nothing is sent to it until an admin fixes the "
                 "credentials and presses Resume on the dashboard.".strip(),
+            )
+
+    def check_destinations_unreachable(self) -> None:
+        # "Unreachable" is defined once, by the selector the dashboard's banner uses too; an
+        # alert waits until nothing got through for longer than the same number of minutes.
+        limit = timedelta(minutes=settings.DESTINATION_UNREACHABLE_MINUTES)
+        for reach in destination_reachability(now=self.now):
+            if not reach.unreachable:
+                continue
+            since = reach.last_success_at
+            if since is not None and self.now - since <= limit:
+                continue
+            self.found(
+                IncidentKind.DESTINATION_UNREACHABLE,
+                reach.destination,
+                f"{reach.label} is unreachable",
+                f"{reach.failures} attempts got no answer in the last {reach.window_minutes} "
+                f"minutes (last: {reach.last_error or 'no answer'}). "
+                + (
+                    f"The last push it took was at {timezone.localtime(since):%Y-%m-%d %H:%M}."
+                    if since
+                    else "It has not taken a push yet."
+                )
+                + " Changes wait and are retried; check its URL and the network.",
             )
 
     def check_rows_failed(self) -> None:

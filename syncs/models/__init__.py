@@ -34,6 +34,7 @@ from syncs.models.sync import (
     Priority,
     SyncBatch,
     SyncKind,
+    SyncLease,
     SyncState,
     SyncStatus,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "StockoutCheckStatus",
     "StockoutFinding",
     "SyncBatch",
+    "SyncLease",
     "SyncKind",
     "SyncState",
     "SyncStatus",

@@ -151,3 +151,31 @@ def test_a_feed_whose_new_file_is_late():
     feed.__class__.objects.filter(pk=feed.pk).update(last_new_file_at=timezone.now())
     AlertEvaluation().run()
     assert not _live(IncidentKind.FEED_FILE_MISSING)
+
+
+def test_a_destination_unreachable_for_longer_than_the_limit(settings):
+    settings.DESTINATION_UNREACHABLE_MINUTES = 5
+    now = timezone.now()
+    ok = make_batch(outcome="ok")
+    lost = make_batch(outcome="transient", status_code=None, error="Connection refused")
+    for batch, minutes_ago in ((ok, 9), (lost, 2)):
+        batch.__class__.objects.filter(pk=batch.pk).update(
+            created_at=now - timedelta(minutes=minutes_ago)
+        )
+    AlertEvaluation().run()
+    (incident,) = _live(IncidentKind.DESTINATION_UNREACHABLE)
+    assert incident.title == "CitrusAd is unreachable"
+    assert "Connection refused" in incident.detail
+
+    make_batch(outcome="ok")  # it answers again
+    AlertEvaluation().run()
+    assert not _live(IncidentKind.DESTINATION_UNREACHABLE)
+
+
+def test_a_blip_shorter_than_the_limit_opens_nothing(settings):
+    settings.DESTINATION_UNREACHABLE_MINUTES = 5
+    ok = make_batch(outcome="ok")
+    ok.__class__.objects.filter(pk=ok.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    make_batch(outcome="transient", status_code=None, error="Read timed out")
+    AlertEvaluation().run()
+    assert not _live(IncidentKind.DESTINATION_UNREACHABLE)

@@ -14,7 +14,7 @@ def give_roles_the_new_permissions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncs', '0013_webhook_endpoints'),
+        ('syncs', '0014_sync_leases'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
