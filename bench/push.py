@@ -10,6 +10,12 @@ reference: one `requests.Session` per thread, as many threads as worker processe
 same pre-built 100-item payloads to the same sandbox. It also times a stock-out (the service call)
 until the sandbox holds `inventory: 0` for that product, while the bulk sync is running.
 
+Other scenarios (`--scenario`, see bench/push_pace.py):
+
+    bench/push.py --scenario pace --customers 50000 --limit 180 --workers 1,2,4
+    bench/push.py --scenario crash --customers 20000 --limit 180
+    bench/push.py --scenario cost --products 10000
+
 The sandbox runs as its own process (`manage.py sandbox`). The database named in DATABASE_URL is
 migrated and its catalogs, products, sync states and history are deleted first, and the Redis
 queues are emptied: never point either at anything you care about.
@@ -46,9 +52,17 @@ from syncs.models import Catalog, Product, SyncBatch, SyncState  # noqa: E402
 from syncs.queues import Queue  # noqa: E402
 from syncs.remotes import NotFoundError  # noqa: E402
 from syncs.remotes.payloads import catalog_product_payload  # noqa: E402
-from syncs.sandbox.config import DEFAULT_API_KEY, DEFAULT_TEAM_ID  # noqa: E402
+from syncs.sandbox.config import (  # noqa: E402
+    DEFAULT_API_KEY,
+    DEFAULT_CUSTOBAR_TOKEN,
+    DEFAULT_TEAM_ID,
+)
 from syncs.services.products import product_set_stock  # noqa: E402
+from syncs.services.push.pacing import pace_reset  # noqa: E402
 from syncs.services.sync_state import sync_state_mark_changed  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+import push_pace  # noqa: E402
 
 CATALOG_ID = "bench-catalog-0001"
 BATCH = 100
@@ -69,9 +83,14 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.05):
 
 
 class Sandbox:
-    def __init__(self, latency_ms: int):
+    def __init__(self, latency_ms: int, *, record: bool = False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        recording = (
+            ["--max-recorded", "20000"]
+            if record
+            else ["--no-record-bodies", "--max-recorded", "10"]
+        )
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -81,9 +100,7 @@ class Sandbox:
                 str(self.port),
                 "--latency-ms",
                 str(latency_ms),
-                "--no-record-bodies",
-                "--max-recorded",
-                "10",
+                *recording,
                 "--quiet",
             ],
             cwd=ROOT,
@@ -102,11 +119,16 @@ class Sandbox:
     def reset(self):
         requests.post(f"{self.url}/_sandbox/reset", timeout=10).raise_for_status()
 
+    def configure(self, **changes):
+        requests.post(f"{self.url}/_sandbox/config", json=changes, timeout=10).raise_for_status()
+
     def env(self) -> dict[str, str]:
         return {
             "CITRUSAD_BASE_URL": self.url,
             "CITRUSAD_API_KEY": DEFAULT_API_KEY,
             "CITRUSAD_TEAM_ID": DEFAULT_TEAM_ID,
+            "CUSTOBAR_BASE_URL": self.url,
+            "CUSTOBAR_API_TOKEN": DEFAULT_CUSTOBAR_TOKEN,
         }
 
     def inventory(self, gtin: str):
@@ -126,10 +148,19 @@ class Sandbox:
         self.process.wait(timeout=10)
 
 
-def start_workers(count: int, env: dict[str, str], log_dir: Path) -> list[subprocess.Popen]:
+def start_workers(
+    count: int,
+    env: dict[str, str],
+    log_dir: Path | None = None,
+    *,
+    queues: str = ",".join(Queue),
+    name: str = "bench",
+    beat: bool = False,
+) -> list[subprocess.Popen]:
+    log_dir = log_dir or Path(tempfile.gettempdir())
     workers, logs = [], []
     for index in range(count):
-        log_path = log_dir / f"worker{index}.log"
+        log_path = log_dir / f"{name}{index}.log"
         log_path.unlink(missing_ok=True)
         logs.append(log_path)
         process = subprocess.Popen(
@@ -141,16 +172,17 @@ def start_workers(count: int, env: dict[str, str], log_dir: Path) -> list[subpro
                 "citrusadmin",
                 "worker",
                 "-Q",
-                ",".join(Queue),
+                queues,
                 "--concurrency",
                 "1",
                 "-n",
-                f"bench{index}-{os.getpid()}@%h",
+                f"{name}{index}-{os.getpid()}@%h",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
                 "--loglevel",
                 "INFO",
+                *(["--beat", "--schedule", str(log_dir / f"{name}-beat")] if beat else []),
             ],
             cwd=ROOT,
             env={**os.environ, **env, "CONN_MAX_AGE": "600"},
@@ -176,6 +208,7 @@ def empty_queues():
     client.delete(*Queue, "unacked", "unacked_index")
     for key in client.scan_iter("citrusadmin:sync:*"):
         client.delete(key)
+    pace_reset()
 
 
 def fresh_products(count: int) -> list[int]:
@@ -300,12 +333,17 @@ def main():
     parser.add_argument("--products", type=int, default=100000)
     parser.add_argument("--latencies", default="0,50", help="Sandbox latencies in ms.")
     parser.add_argument("--workers", default="1,2", help="Worker process counts.")
+    parser.add_argument("--scenario", default="wire", choices=["wire", "pace", "crash", "cost"])
+    parser.add_argument("--customers", type=int, default=50000)
+    parser.add_argument("--limit", type=int, default=180, help="Custobar requests a minute.")
     args = parser.parse_args()
     if not connection.vendor == "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database (it will be emptied).")
     if not settings.CELERY_BROKER_URL.startswith("redis"):
         raise SystemExit("Set REDIS_URL (its queues will be emptied).")
     call_command("migrate", verbosity=0)
+    if args.scenario != "wire":
+        return other_scenario(args)
     results = []
     for latency in [int(x) for x in args.latencies.split(",")]:
         sandbox = Sandbox(latency)
@@ -336,6 +374,34 @@ def main():
         if 1 in by_workers and 2 in by_workers:
             scale = by_workers[2]["engine"]["items_per_s"] / by_workers[1]["engine"]["items_per_s"]
             print(f"{latency} ms: 2 workers = {scale:.2f} x 1 worker")
+
+
+def other_scenario(args):
+    print(f"load before: {os.getloadavg()}", flush=True)
+    if args.scenario == "cost":
+        print(json.dumps(push_pace.cost_run(items=args.products), indent=1), flush=True)
+        return
+    sandbox = Sandbox(0, record=True)
+    try:
+        if args.scenario == "pace":
+            for workers in [int(x) for x in args.workers.split(",")]:
+                empty_queues()
+                row = push_pace.pace_run(
+                    sandbox,
+                    start_workers,
+                    workers=workers,
+                    customers=args.customers,
+                    limit=args.limit,
+                )
+                print(json.dumps({**row, "load": os.getloadavg()}), flush=True)
+        else:
+            empty_queues()
+            row = push_pace.crash_run(
+                sandbox, start_workers, customers=args.customers, limit=args.limit
+            )
+            print(json.dumps({**row, "load": os.getloadavg()}), flush=True)
+    finally:
+        sandbox.stop()
 
 
 if __name__ == "__main__":

@@ -58,8 +58,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Before the CSRF check, which would read (and store) an anonymous upload's body.
-    "syncs.middleware.AnonymousUploadMiddleware",
+    # Before the CSRF check, which would read (and store) an upload's body.
+    "syncs.middleware.UploadGateMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "syncs.middleware.SessionActivityMiddleware",
     "syncs.middleware.StatementTimeoutMiddleware",
@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "syncs.context_processors.destination_banner",
             ],
         },
     },
@@ -241,6 +242,9 @@ BULK_TYPED_CONFIRM_SHARE = env_float(
 )
 # Bulk stock actions over this many products run in a worker, in chunks, with a progress page.
 BULK_BACKGROUND_ROWS = env_int("BULK_BACKGROUND_ROWS", 1000, minimum=1)
+# A destination whose attempts in this many minutes got no answer (timeouts, connection errors),
+# and none since, is shown as unreachable on the dashboard and in the banner of every page.
+DESTINATION_UNREACHABLE_MINUTES = env_int("DESTINATION_UNREACHABLE_MINUTES", 5, minimum=1)
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Celery ---

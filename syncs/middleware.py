@@ -82,15 +82,17 @@ class _SkipFiles(FileUploadHandler):
         return None
 
 
-class AnonymousUploadMiddleware:
-    """An upload from someone not logged in is refused before it is stored.
+class UploadGateMiddleware:
+    """An upload is stored only for someone who may upload (the import permission).
 
     Django parses a POST body on first access, and the CSRF check is that first access: a large
-    multipart upload would be written to the temp folder before the login redirect. So, ahead of
-    CsrfViewMiddleware: a page that needs a login sends the anonymous poster to the login page
-    without reading the body; the pages that do not (the login page) get their fields, and any
-    file is dropped unstored.
+    multipart upload would be written to the temp folder before the login redirect or the 403.
+    So, ahead of CsrfViewMiddleware: someone not logged in is sent to the login page with the
+    body unread; anyone else who may not import gets the form fields with every file dropped
+    unstored (the view then answers as usual).
     """
+
+    permission = "syncs.import_data"
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -99,15 +101,13 @@ class AnonymousUploadMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if (
-            request.method != "POST"
-            or request.content_type != "multipart/form-data"
-            or request.user.is_authenticated
-        ):
+        if request.method != "POST" or request.content_type != "multipart/form-data":
             return None
-        if getattr(view_func, "login_required", True):
+        user = request.user
+        if not user.is_authenticated and getattr(view_func, "login_required", True):
             return redirect_to_login(request.get_full_path())
-        request.upload_handlers = [_SkipFiles(request)]
+        if not user.has_perm(self.permission):
+            request.upload_handlers = [_SkipFiles(request)]
         return None
 
 

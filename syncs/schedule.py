@@ -8,6 +8,8 @@ from celery.schedules import crontab
 
 from syncs.queues import Queue, TaskName
 
+SYNC_SWEEP_SECONDS = 10.0
+
 TASK_ROUTES = {
     # Bulk pushes: may run for a while, many at once, one per free worker process.
     TaskName.SYNC_DRAIN: {"queue": Queue.SYNC},
@@ -31,7 +33,8 @@ BEAT_SCHEDULE = {
     # The safety net of the push engine: hands back rows whose worker died (expired lease),
     # and enqueues a drain wherever rows are due that no queued task covers (a lost message,
     # Redis flushed, a retry whose scheduled drain was lost).
-    "sync-sweep": {"task": TaskName.SYNC_SWEEP, "schedule": 30.0},
+    # Every 10 s: with 20 s leases, a dead worker's rows are claimable again within 30 s.
+    "sync-sweep": {"task": TaskName.SYNC_SWEEP, "schedule": SYNC_SWEEP_SECONDS},
     # Sync history grows by one row per HTTP attempt; keep SYNC_HISTORY_RETENTION_DAYS of it.
     "sync-history-prune": {
         "task": TaskName.SYNC_HISTORY_PRUNE,

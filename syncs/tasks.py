@@ -5,10 +5,14 @@ Every task is named `syncs.tasks.<entity>_<action>` (`syncs.queues.TaskName`) an
 why drains are deduplicated at enqueue time and spread over workers.
 """
 
+import contextlib
 import logging
+import os
+import signal
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_ready, worker_shutting_down
+from celery.worker import state as worker_state
 
 from syncs.queues import TaskName
 from syncs.services import dispatch, push
@@ -97,3 +101,19 @@ def _sweep_on_start(sender, **kwargs) -> None:
     # A worker that starts (after a crash, a deploy) looks for work at once instead of waiting
     # for the next beat tick.
     sync_sweep.delay()
+
+
+# --- a worker shutting down (SIGTERM, a deploy) lets its drains wind down first ---
+
+DRAIN_TASKS = {TaskName.SYNC_DRAIN, TaskName.SYNC_DRAIN_MANUAL}
+
+
+@worker_shutting_down.connect
+def _tell_drains_to_stop(**kwargs) -> None:
+    # A drain stops on SIGTERM (`Drain.run`), but a container's stop reaches the main process
+    # only, whose warm shutdown would wait out the drains' time budget: pass it on to the pool
+    # processes running one.
+    for request in list(worker_state.active_requests):
+        if request.task_name in DRAIN_TASKS and request.worker_pid:
+            with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                os.kill(request.worker_pid, signal.SIGTERM)

@@ -114,3 +114,12 @@ def test_every_install_uses_the_constraints():
     assert "$(BIN)/.installed: pyproject.toml constraints.txt" in makefile
     assert "RUN pip install -c constraints.txt ." in (ROOT / "Dockerfile").read_text()
     assert "make lock" in README
+
+
+def test_every_setting_read_from_the_environment_is_in_the_readme_table():
+    settings_source = (ROOT / "citrusadmin" / "settings.py").read_text()
+    names = set(re.findall(r'env_[a-z]+\(\s*"([A-Z][A-Z0-9_]+)"', settings_source))
+    assert len(names) > 30
+    table = "\n".join(line for line in README.splitlines() if line.startswith("| `"))
+    missing = sorted(name for name in names if f"`{name}`" not in table)
+    assert not missing, f"the README's configuration table lacks {missing}"

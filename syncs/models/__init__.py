@@ -19,6 +19,7 @@ from syncs.models.sync import (
     Priority,
     SyncBatch,
     SyncKind,
+    SyncLease,
     SyncState,
     SyncStatus,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "Priority",
     "Product",
     "SyncBatch",
+    "SyncLease",
     "SyncKind",
     "SyncState",
     "SyncStatus",

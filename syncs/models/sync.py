@@ -19,7 +19,7 @@ class SyncKind(models.TextChoices):
 
 class SyncStatus(models.TextChoices):
     PENDING = "pending", "Pending"  # wanted_version > confirmed_version, waiting for a push
-    IN_FLIGHT = "in_flight", "Being pushed"  # claimed by a worker until lease_expires_at
+    IN_FLIGHT = "in_flight", "Being pushed"  # claimed by a drain, under its SyncLease
     CONFIRMED = "confirmed", "Confirmed"  # the remote acknowledged confirmed_version
     FAILED = "failed", "Failed"  # rejected, or retries exhausted; needs a person
     UNKNOWN = "unknown", "Outcome unknown"  # non-idempotent call timed out: check before retrying
@@ -47,6 +47,25 @@ class Destination(models.Model):
         return self.name
 
 
+class SyncLease(models.Model):
+    """A drain's hold on the rows it claimed (their `lease_id`), alive while its heartbeat
+    renews `expires_at`; `on_wire` is what it has sent and not yet recorded an answer for.
+    Lifecycle in `syncs/services/push/leases.py`."""
+
+    destination = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20)
+    holder = models.CharField(max_length=200, help_text="host:pid of the drain")
+    started_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    on_wire = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["expires_at"]
+
+    def __str__(self) -> str:
+        return f"lease {self.pk} of {self.holder} on {self.destination}/{self.kind}"
+
+
 class SyncState(models.Model):
     """Where one row stands with one destination.
 
@@ -71,7 +90,9 @@ class SyncState(models.Model):
     first_failure_at = models.DateTimeField(
         null=True, blank=True, help_text="Start of the retry window."
     )
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    lease_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The SyncLease it was last claimed under."
+    )
     last_error = models.TextField(blank=True, default="")
     last_batch = models.ForeignKey(
         "SyncBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -98,10 +119,10 @@ class SyncState(models.Model):
                 condition=Q(status="pending"),
                 name="sync_state_pending_idx",
             ),
-            # Dashboards and sweeps: counts per status, expired leases, due retries.
+            # Dashboards and sweeps: counts per status, due retries; rows of a lease.
             models.Index(fields=["destination", "kind", "status"], name="sync_state_status_idx"),
             models.Index(
-                fields=["lease_expires_at"],
+                fields=["lease_id"],
                 condition=Q(status="in_flight"),
                 name="sync_state_lease_idx",
             ),

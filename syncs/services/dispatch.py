@@ -71,9 +71,16 @@ def drain_flag_clear(*, destination: str, kind: str, manual: bool = False) -> No
 
 
 def drain_enqueue(
-    *, destination: str, kind: str, manual: bool = False, countdown: float | None = None
+    *,
+    destination: str,
+    kind: str,
+    manual: bool = False,
+    countdown: float | None = None,
+    force: bool = False,
 ) -> bool:
-    """Send a drain task unless one is already queued for this destination/kind/queue.
+    """Send a drain task unless one is already queued for this destination/kind/queue (or,
+    with `force`, even then: the sweep found due rows and no live drain, so the queued one was
+    lost with a dead worker).
 
     A broker that cannot be reached is logged, not raised: this runs after the commit (the
     change is safe), and the beat sweep enqueues the drain once the broker is back.
@@ -82,7 +89,7 @@ def drain_enqueue(
     later = bool(countdown)
     seconds = int(countdown or 0) + (1 if later else DRAIN_FLAG_SECONDS)
     try:
-        if not _flag_set(_flag_key(destination, kind, queue, later), seconds):
+        if not _flag_set(_flag_key(destination, kind, queue, later), seconds) and not force:
             return False
         current_app.send_task(
             TaskName.SYNC_DRAIN_MANUAL if manual else TaskName.SYNC_DRAIN,

@@ -9,13 +9,15 @@
 - **Mark changed**: a write bumped rows' `version`; each (row, destination of its kind) becomes
   pending at that version. One statement, used row-by-row (`sync_state_mark_changed`) and
   set-based inside an import's CTE (`sync_state_mark_pending_cte`).
-- **Claim**: the oldest due pending rows go in flight under a lease whose expiry time is the
-  claim's token; every later move of those rows is guarded by it, so a worker whose lease
-  expired (and whose rows another worker took over) changes nothing.
+- **Claim**: the oldest due pending rows go in flight under the drain's lease (a `SyncLease`,
+  kept alive by its heartbeat: `services/push/leases.py`); every later move of those rows is
+  guarded by the lease's id, so a drain whose lease expired (and whose rows were handed back
+  and maybe taken by another) changes nothing.
 - **Confirm at the version sent**: `confirmed_version = sent`; the row is confirmed only if
   nothing newer was committed meanwhile, else pending again (no lost update).
 - **Fail / unknown / back off / release**: rejected; no answer to a non-idempotent call;
-  transient (until the retry window is used up); handed back untouched.
+  transient (until the retry window is used up); handed back (untouched, or with a note when its
+  drain died with the request on the wire: then it is pushed again).
 - **Retry / resolve**: a person queues failed rows again, or settles an unknown one.
 - **Forget**: nothing is left to push (the row or the destination is gone).
 """
@@ -24,12 +26,12 @@ import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from itertools import islice
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, F, JSONField, Q, QuerySet, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -183,7 +185,7 @@ WITH due AS MATERIALIZED (
     {lock}
 )
 UPDATE {table}
-SET status = 'in_flight', lease_expires_at = %(token)s, sent_version = wanted_version
+SET status = 'in_flight', lease_id = %(lease)s, sent_version = wanted_version
 WHERE id {chosen}
 RETURNING id, object_id, wanted_version, priority, attempts, remote_snapshot, changed_at
 """  # noqa: S608
@@ -193,17 +195,19 @@ _MANUAL_ONLY = "AND s.priority = %(manual)s"
 
 
 def sync_state_claim(
-    *, destination: str, kind: str, limit: int, manual_only: bool = False, condition: str = ""
-) -> tuple[datetime, list[ClaimedRow]]:
-    """Put up to `limit` due rows in flight in one statement; returns the claim's token (its
-    lease expiry) and the rows, oldest first. Nothing stays locked after it.
+    *,
+    destination: str,
+    kind: str,
+    lease: int,
+    limit: int,
+    manual_only: bool = False,
+    condition: str = "",
+) -> list[ClaimedRow]:
+    """Put up to `limit` due rows in flight under `lease` in one statement; returns them,
+    oldest first. Nothing stays locked after it.
 
     `condition` is the destination's own extra SQL on `s` (e.g. "the catalog has an id")."""
     now = timezone.now()
-    # A random microsecond makes the lease time unique to this claim: it is the claim's token.
-    token = now + timedelta(
-        seconds=settings.SYNC_LEASE_SECONDS, microseconds=random.randrange(1, 1_000_000)
-    )
     conditions = [_MANUAL_ONLY] if manual_only else []
     if condition:
         conditions.append(condition)
@@ -221,12 +225,12 @@ def sync_state_claim(
         "now": adapt(now),
         "limit": limit,
         "manual": Priority.MANUAL,
-        "token": adapt(token),
+        "lease": lease,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = sorted(cursor.fetchall(), key=lambda row: (row[3], row[6], row[0]))
-    return token, [
+    return [
         ClaimedRow(
             pk=pk,
             object_id=object_id,
@@ -240,29 +244,37 @@ def sync_state_claim(
     ]
 
 
-# --- outcomes of a claim (every write guarded by the claim's token) ---
+# --- outcomes of a claim (every write guarded by the drain's lease) ---
 
 
-def _claimed(token: datetime, pks: Iterable[int]) -> QuerySet:
-    return SyncState.objects.filter(
-        pk__in=list(pks), status=SyncStatus.IN_FLIGHT, lease_expires_at=token
-    )
+def _claimed(lease: int, pks: Iterable[int]) -> QuerySet:
+    return SyncState.objects.filter(pk__in=list(pks), status=SyncStatus.IN_FLIGHT, lease_id=lease)
 
 
 def sync_state_confirm(
-    *, token: datetime, sent: dict[int, list[int]], batch: SyncBatch, snapshots: dict[int, dict]
+    *, lease: int, sent: dict[int, list[int]], batch: SyncBatch, snapshots: dict[int, dict]
 ) -> None:
     """Confirm rows at the version each was sent (`sent`: version -> row pks); a row edited
     meanwhile is pending again. `snapshots` (row pk -> payload) is what the remote now holds."""
     now = timezone.now()
+    # What the remote holds now, row by row, written by the same UPDATE as the confirmation
+    # (one statement per request, not one per row).
+    held = {}
+    if snapshots:
+        held["remote_snapshot"] = Case(
+            *[
+                When(pk=pk, then=Value(snapshot, output_field=JSONField()))
+                for pk, snapshot in snapshots.items()
+            ],
+            default=F("remote_snapshot"),
+        )
     with transaction.atomic(savepoint=False):
-        for pk, snapshot in snapshots.items():
-            _claimed(token, [pk]).update(remote_snapshot=snapshot)
         # One UPDATE per distinct version (usually one per batch). The CASE is evaluated on the
         # row as it is when the UPDATE takes its lock, so an edit committed meanwhile wins.
         for version, pks in sent.items():
             newer = Q(wanted_version__gt=version)
-            _claimed(token, pks).update(
+            _claimed(lease, pks).update(
+                **held,
                 sent_version=version,
                 confirmed_version=Least(Value(version), F("wanted_version")),
                 confirmed_at=now,
@@ -273,36 +285,32 @@ def sync_state_confirm(
                 attempts=0,
                 next_attempt_at=None,
                 first_failure_at=None,
-                lease_expires_at=None,
                 last_error="",
                 last_batch=batch,
             )
 
 
 def _claimed_stop(
-    token: datetime, pks: list[int], status: str, message: str, batch: SyncBatch | None
+    lease: int, pks: list[int], status: str, message: str, batch: SyncBatch | None
 ) -> int:
     """Out of flight into a status only a person moves it from (failed, unknown)."""
-    return _claimed(token, pks).update(
+    return _claimed(lease, pks).update(
         status=status,
         attempts=F("attempts") + 1,
         next_attempt_at=None,
-        lease_expires_at=None,
         last_error=message[:KEPT_ERROR_CHARS],
         last_batch=batch,
     )
 
 
-def sync_state_fail(
-    *, token: datetime, pks: list[int], message: str, batch: SyncBatch | None
-) -> int:
+def sync_state_fail(*, lease: int, pks: list[int], message: str, batch: SyncBatch | None) -> int:
     """Rejected (or cannot be built): failed until a person retries it."""
-    return _claimed_stop(token, pks, SyncStatus.FAILED, message, batch)
+    return _claimed_stop(lease, pks, SyncStatus.FAILED, message, batch)
 
 
-def sync_state_unknown(*, token: datetime, pks: list[int], message: str, batch: SyncBatch) -> int:
+def sync_state_unknown(*, lease: int, pks: list[int], message: str, batch: SyncBatch) -> int:
     """A call that is not idempotent got no answer: it may have happened; a person checks."""
-    return _claimed_stop(token, pks, SyncStatus.UNKNOWN, message, batch)
+    return _claimed_stop(lease, pks, SyncStatus.UNKNOWN, message, batch)
 
 
 def backoff_delay(*, attempts: int, retry_after: float | None = None) -> float:
@@ -313,7 +321,7 @@ def backoff_delay(*, attempts: int, retry_after: float | None = None) -> float:
 
 def sync_state_back_off(
     *,
-    token: datetime,
+    lease: int,
     pks: list[int],
     message: str,
     retry_after: float | None,
@@ -325,11 +333,10 @@ def sync_state_back_off(
     window = timedelta(seconds=settings.SYNC_RETRY_WINDOW)
     retrying = failed = 0
     with transaction.atomic():
-        states = list(_claimed(token, pks).select_for_update())
+        states = list(_claimed(lease, pks).select_for_update())
         for state in states:
             state.attempts += 1
             state.first_failure_at = state.first_failure_at or now
-            state.lease_expires_at = None
             state.last_error = message[:KEPT_ERROR_CHARS]
             state.last_batch = batch
             if now - state.first_failure_at >= window:
@@ -346,7 +353,6 @@ def sync_state_back_off(
             [
                 "attempts",
                 "first_failure_at",
-                "lease_expires_at",
                 "last_error",
                 "last_batch",
                 "status",
@@ -356,22 +362,24 @@ def sync_state_back_off(
     return retrying, failed
 
 
-def sync_state_release(*, tokens: list[datetime]) -> int:
-    """Hand back, untouched (no attempt counted), every row of these claims still in flight:
-    the destination cannot take them now, or the drain stopped. One statement over the
-    claims' tokens (the lease index serves it), however many claims there were."""
-    if not tokens:
-        return 0
-    return SyncState.objects.filter(
-        status=SyncStatus.IN_FLIGHT, lease_expires_at__in=tokens
-    ).update(status=SyncStatus.PENDING, lease_expires_at=None)
-
-
-def sync_state_release_expired() -> int:
-    """Hand rows whose worker died (lease expired) back to the pending pool."""
-    return SyncState.objects.filter(
-        status=SyncStatus.IN_FLIGHT, lease_expires_at__lt=timezone.now()
-    ).update(status=SyncStatus.PENDING, lease_expires_at=None)
+def sync_state_release(
+    *,
+    lease: int,
+    pks: list[int] | None = None,
+    note: str = "",
+    batch: SyncBatch | None = None,
+) -> int:
+    """Hand back every row `lease` still holds in flight (or those of `pks`), without an attempt
+    counted: the destination cannot take them now, the drain stopped, or it died (then `note`
+    and `batch` say what became of the request they were on). One statement (the lease index
+    serves it)."""
+    rows = SyncState.objects.filter(status=SyncStatus.IN_FLIGHT, lease_id=lease)
+    if pks is not None:
+        rows = rows.filter(pk__in=pks)
+    changes = {"status": SyncStatus.PENDING}
+    if note:
+        changes.update(last_error=note[:KEPT_ERROR_CHARS], last_batch=batch)
+    return rows.update(**changes)
 
 
 # --- what people do ---
@@ -381,7 +389,6 @@ _RETRY_RESET = {
     "attempts": 0,
     "next_attempt_at": None,
     "first_failure_at": None,
-    "lease_expires_at": None,
 }
 
 

@@ -19,6 +19,7 @@ from syncs.models import (
     Priority,
     Product,
     SyncBatch,
+    SyncLease,
     SyncState,
 )
 from syncs.services.products import product_delete, product_set_stock, product_update
@@ -27,14 +28,16 @@ from syncs.services.push import (
     batch_claim,
     batch_push,
     destination_resume,
+    sync_lease_reap,
     sync_run,
 )
 from syncs.services.push.pacing import Pace, pace_reset
 from syncs.services.sync_state import (
     BACKOFF_BASE_SECONDS,
     backoff_delay,
+    sync_state_confirm,
+    sync_state_fail,
     sync_state_mark_changed,
-    sync_state_release_expired,
 )
 from tests.factories import CatalogFactory, ProductFactory
 from tests.worker_fixtures import wait_for
@@ -82,7 +85,7 @@ def test_a_pending_product_is_sent_and_confirmed_at_its_version(sandbox):
     assert (counts.claimed, counts.delivered, counts.requests) == (1, 1, 1)
     state = SyncState.objects.get()
     assert (state.status, state.sent_version, state.confirmed_version) == ("confirmed", 1, 1)
-    assert state.lease_expires_at is None and state.confirmed_at is not None
+    assert state.confirmed_at is not None and not SyncLease.objects.exists()
     stored = sandbox.product(product.catalog.citrusad_id, product.gtin)
     assert stored["inventory"] == 7
     batch = SyncBatch.objects.get()
@@ -161,14 +164,16 @@ def test_the_push_runs_a_few_queries_per_request_not_per_row(sandbox, settings):
         counts = batch_push(destination="citrusad", kind="product")
 
     assert (counts.claimed, counts.requests) == (50 * REQUESTS_PER_CLAIM, REQUESTS_PER_CLAIM)
-    # The pause check, the claim, the read (products, then their catalogs), and per request its
-    # record and confirmation in one transaction. A field the read left out would show up here
-    # as one query per row.
+    # The pause check, the reap probe, the lease, the claim, the read (products, then their
+    # catalogs); per request the note of what goes on the wire (with its commit not waiting
+    # for the disk), then its record and confirmation in one transaction; at the end the
+    # hand-back and the lease's removal. A field the read left out would show up here as one
+    # query per row.
     transaction_control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
     statements = [
         q["sql"] for q in queries.captured_queries if not q["sql"].startswith(transaction_control)
     ]
-    assert len(statements) == 4 + 2 * REQUESTS_PER_CLAIM, "\n".join(s[:90] for s in statements)
+    assert len(statements) == 8 + 4 * REQUESTS_PER_CLAIM, "\n".join(s[:90] for s in statements)
     assert SyncState.objects.filter(status="confirmed").count() == 50 * REQUESTS_PER_CLAIM
 
 
@@ -372,14 +377,20 @@ def test_an_expired_lease_is_claimable_again_and_the_old_claim_changes_nothing(s
     assert len(stale.states) == 1
     assert batch_claim(destination="citrusad", kind="product").states == []
 
-    SyncState.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    assert sync_state_release_expired() == 1
+    SyncLease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert sync_lease_reap() == 1
     fresh = batch_claim(destination="citrusad", kind="product")
     assert [s.pk for s in fresh.states] == [s.pk for s in stale.states]
-    assert fresh.token != stale.token
+    assert fresh.lease != stale.lease
 
-    # The lease time is the claim's token: the old worker's writes match no row any more.
-    assert SyncState.objects.get().lease_expires_at == fresh.token
+    # Every write is guarded by the lease: the old drain's writes match no row any more.
+    batch = SyncBatch.objects.create(destination="citrusad", kind="product", outcome="ok")
+    sync_state_confirm(lease=stale.lease, sent={1: [stale.states[0].pk]}, batch=batch, snapshots={})
+    assert (
+        sync_state_fail(lease=stale.lease, pks=[stale.states[0].pk], message="x", batch=None) == 0
+    )
+    state = SyncState.objects.get()
+    assert (state.status, state.lease_id) == ("in_flight", fresh.lease)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -108,7 +108,12 @@ def _big_csv() -> SimpleUploadedFile:
 
 def test_an_anonymous_upload_is_refused_before_it_is_stored(recorded_uploads, tmp_path):
     client = Client(enforce_csrf_checks=True)
-    response = client.post(reverse("import_list"), {"kind": "products", "file": _big_csv()})
+    client.get(reverse("login"))  # a browser that saw the login page has the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        reverse("import_list"),
+        {"kind": "products", "file": _big_csv(), "csrfmiddlewaretoken": token},
+    )
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert recorded_uploads == []
     assert not any(tmp_path.iterdir())
@@ -121,6 +126,19 @@ def test_an_anonymous_upload_is_refused_before_it_is_stored(recorded_uploads, tm
     assert response.status_code == 302 and "_auth_user_id" in login.session
     assert recorded_uploads == []
     assert not any(tmp_path.iterdir())
+
+
+def test_an_upload_from_a_role_that_may_not_import_is_not_stored(recorded_uploads, merchandiser):
+    client = Client(enforce_csrf_checks=True)  # the CSRF check is what would read the body
+    client.force_login(merchandiser)
+    client.get(reverse("home"))  # the CSRF cookie, as a browser has it
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        reverse("import_list"),
+        {"kind": "products", "file": _big_csv(), "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 403
+    assert recorded_uploads == []
 
 
 def test_a_signed_in_upload_is_received(recorded_uploads, admin_user):

@@ -1,7 +1,9 @@
 """The push engine: claim pending rows, send their current state, confirm each at the version
 sent. docs/ARCHITECTURE.md ("The push engine") tells the whole story; one concern per module:
 
-- `claims`    a drain's claims and their lease tokens (the SQL is in `services/sync_state.py`)
+- `claims`    a drain's claims (the SQL is in `services/sync_state.py`)
+- `leases`    a drain's lease, its heartbeat, what it has on the wire; reaping dead drains
+- `pacing`    each destination's pace, shared by every worker (GCRA, AIMD, manual first)
 - `payloads`  building a claim's rows into the destination's requests
 - `sending`   the HTTP thread, recording each attempt, settling its answer, splitting a
               rejected batch
@@ -13,7 +15,13 @@ sent. docs/ARCHITECTURE.md ("The push engine") tells the whole story; one concer
 """
 
 from syncs.services.push.claims import REQUESTS_PER_CLAIM, Claim, batch_claim
-from syncs.services.push.drain import DRAIN_TIME_BUDGET, Drain, batch_push, sync_drain
+from syncs.services.push.drain import (
+    DRAIN_TIME_BUDGET,
+    Drain,
+    batch_push,
+    sync_drain,
+)
+from syncs.services.push.leases import sync_lease_reap
 from syncs.services.push.outcomes import PushCounts
 from syncs.services.push.pausing import (
     destination_is_paused,
@@ -43,6 +51,7 @@ __all__ = [
     "destination_resume",
     "drain_schedule_backoff",
     "sync_drain",
+    "sync_lease_reap",
     "sync_run",
     "sync_sweep",
 ]

@@ -6,31 +6,66 @@ request N+1, then waits for N's answer; when N succeeded, N+1 goes on the wire b
 answer is written (recorded, rows confirmed), so the database work is done while waiting for
 the remote instead of after it. A failed answer is handled (split, back off, pause) with
 nothing on the wire. So: one request on the wire at a time, as a single client would, and
-every answer written before the one after next is sent. A killed worker loses at most the
-records of the request on the wire and of the one answered just before; their rows go again
-once their lease expires (at least once).
+every answer written before the one after next is sent.
+
+Every request waits for the destination's pace first (`pacing`); when the pace makes the next
+one wait, the answer in hand is written before the wait, not after it.
+
+The drain holds its rows under a lease renewed by a heartbeat (`leases`), and writes each
+request on the lease before sending it. Killed (SIGKILL), it loses at most the records of the
+request on the wire and of the one answered just before: once the lease expires, a reap records
+them as unknown outcomes and their rows go again (at least once); rows it claimed but never
+sent are handed back and go once. Told to stop (SIGTERM), it sends nothing more, writes the
+answer it waits for, and hands back the rest before the worker exits.
 """
 
 import logging
+import os
+import signal
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 
 from django.conf import settings
 
 from syncs.destinations import DestinationNotConfigured, destination_get
 from syncs.services.dispatch import drain_enqueue
 from syncs.services.push.claims import REQUESTS_PER_CLAIM, Claim, claim_take
+from syncs.services.push.leases import Heartbeat, lease_end, lease_take, sync_lease_reap
 from syncs.services.push.outcomes import PushCounts
 from syncs.services.push.pacing import Pace
 from syncs.services.push.pausing import destination_paused_unless_credentials_changed
 from syncs.services.push.payloads import Request, claim_build
 from syncs.services.push.sending import OnWire, Paused, Wire, request_settle
-from syncs.services.sync_state import sync_state_fail, sync_state_release
+from syncs.services.sync_state import sync_state_fail
 
 logger = logging.getLogger("syncs.push")
 
 DRAIN_TIME_BUDGET = 60.0  # seconds; far below CELERY_TASK_SOFT_TIME_LIMIT
+
+
+@contextmanager
+def _sigterm_stops(drain: "Drain"):
+    """While a drain runs on the process's main thread (a pool process, `manage.py sync`), a
+    SIGTERM asks it to stop instead of killing it mid-request. Once it has handed its rows back
+    the signal goes to whatever handled it before, so the process then exits as it would have."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def stop(signum, frame):
+        received.append(signum)
+        drain.stop.set()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        if received:
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 class Drain:
@@ -59,7 +94,7 @@ class Drain:
         self.time_budget = time_budget
         self.fan_out = fan_out
         self.counts = PushCounts()
-        self.claims: list[Claim] = []  # every claim made: what to hand back if it stops early
+        self.claims: list[Claim] = []
         self.queued: deque[Request] = deque()  # built, not sent yet
         self.left_over = False
         self.client = None
@@ -75,19 +110,23 @@ class Drain:
             self.client = self.destination.client()
         except DestinationNotConfigured:
             return self.counts  # switched off: rows wait, pending, until it is configured
-        wire = Wire(self.client, self.pace, self.stop)
+        sync_lease_reap()  # a dead drain's rows are claimable again (cheap when there is none)
+        self.lease = lease_take(destination=self.destination.name, kind=self.kind)
+        heartbeat = Heartbeat(self.lease.pk, self.stop).start()
+        wire = Wire(self.client, self.pace, self.stop, self.lease.pk)
         try:
-            self._pipeline(wire)
+            with _sigterm_stops(self):
+                self._pipeline(wire)
         except Paused:
             self.counts.paused = True
-            self.counts.released += self._release()
-        except BaseException:
-            # Anything unexpected (a bug, a soft time limit): hand the rows back so they are
-            # not stuck until their lease expires, then let the error surface.
-            self._release()
-            raise
         finally:
+            # Whatever ended it (done, paused, stopped, a bug, a soft time limit): what was
+            # claimed and not sent goes back now, not when the lease would have expired.
             wire.close()
+            heartbeat.end()
+            self.counts.released += lease_end(lease_id=self.lease.pk)
+        if self.stop.is_set():
+            self.left_over = True  # another drain takes over what this one handed back
         return self.counts
 
     def _pipeline(self, wire: Wire) -> None:
@@ -96,7 +135,7 @@ class Drain:
             upcoming = self._next_request()  # claimed and built while `on_wire` is out
             answer = on_wire.answer()
             ticket = None
-            if answer.error is None and upcoming is not None:
+            if answer.error is None and upcoming is not None and not self.stop.is_set():
                 ticket = wire.slot_now(upcoming)
             if ticket is not None:
                 sent_next = self._submit(wire, upcoming, ticket)  # on the wire while ...
@@ -110,7 +149,7 @@ class Drain:
 
     def _send(self, wire: Wire, request: Request | None) -> OnWire | None:
         """Send `request` once the pace lets it go; None if there is none or we must stop."""
-        if request is None:
+        if request is None or self.stop.is_set():
             return None
         ticket = wire.slot_wait(request)
         if ticket is None:
@@ -133,17 +172,18 @@ class Drain:
                 return None
             requests, unbuildable = claim_build(claim)
             for state, reason in unbuildable:
-                sync_state_fail(token=claim.token, pks=[state.pk], message=reason, batch=None)
+                sync_state_fail(lease=claim.lease, pks=[state.pk], message=reason, batch=None)
                 self.counts.failed += 1
             self.queued.extend(requests)
         return self.queued.popleft()
 
     def _claim(self) -> Claim | None:
-        if self.claims and self._out_of_claims():
+        if self.stop.is_set() or (self.claims and self._out_of_claims()):
             return None
         claim = claim_take(
             destination=self.destination,
             kind=self.kind,
+            lease=self.lease.pk,
             limit=self.limit,
             manual_only=self.manual_only,
         )
@@ -171,9 +211,6 @@ class Drain:
             self.left_over = True
             return True
         return False
-
-    def _release(self) -> int:
-        return sync_state_release(tokens=[claim.token for claim in self.claims])
 
 
 def batch_push(

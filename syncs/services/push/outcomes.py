@@ -56,7 +56,7 @@ def items_confirm(
     snapshots = {item.state.pk: item.snapshot for item in items if item.snapshot is not None}
     with transaction.atomic(savepoint=False):
         destination.confirmed(kind, items, answers or [])
-        sync_state_confirm(token=request.claim.token, sent=sent, batch=batch, snapshots=snapshots)
+        sync_state_confirm(lease=request.claim.lease, sent=sent, batch=batch, snapshots=snapshots)
     counts.delivered += len(items)
     destination.after_confirm(kind)
 
@@ -65,7 +65,7 @@ def items_fail(
     request: Request, *, message: str, batch: SyncBatch | None, counts: PushCounts
 ) -> None:
     sync_state_fail(
-        token=request.claim.token, pks=_pks(request.items), message=message, batch=batch
+        lease=request.claim.lease, pks=_pks(request.items), message=message, batch=batch
     )
     counts.failed += len(request.items)
 
@@ -73,7 +73,7 @@ def items_fail(
 def items_unknown(request: Request, *, detail: str, batch: SyncBatch, counts: PushCounts) -> None:
     message = request.destination.unknown_message(request.kind, detail)
     sync_state_unknown(
-        token=request.claim.token, pks=_pks(request.items), message=message, batch=batch
+        lease=request.claim.lease, pks=_pks(request.items), message=message, batch=batch
     )
     counts.unknown += len(request.items)
 
@@ -83,7 +83,7 @@ def items_back_off(
 ) -> None:
     """Transient failure: each row waits its own jittered delay, or fails past the window."""
     retrying, failed = sync_state_back_off(
-        token=request.claim.token,
+        lease=request.claim.lease,
         pks=_pks(request.items),
         message=str(exc),
         retry_after=getattr(exc, "retry_after", None),

@@ -20,10 +20,12 @@ from syncs.remotes.errors import (
     NotFoundError,
     RejectedError,
     RemoteError,
+    RemoteTimeout,
     TransientError,
     UnauthorisedError,
 )
 from syncs.remotes.result import RemoteResult
+from syncs.services.push.leases import lease_on_wire
 from syncs.services.push.outcomes import (
     PushCounts,
     items_back_off,
@@ -66,10 +68,12 @@ class Wire:
     a time, as one client would send them, while the drain's own thread does the database work)
     and the destination's pace, which every request waits for."""
 
-    def __init__(self, client, pace: Pace, stop: threading.Event):
+    def __init__(self, client, pace: Pace, stop: threading.Event, lease_id: int):
         self.client = client
         self.pace = pace
         self.stop = stop
+        self.lease_id = lease_id
+        self.unsettled: list[Request] = []  # sent, answer not written yet
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="push-http")
 
     def slot_now(self, request: Request) -> Ticket | None:
@@ -81,8 +85,20 @@ class Wire:
         return self.pace.wait(manual=request.manual, stop=self.stop)
 
     def send(self, request: Request, ticket: Ticket) -> "OnWire":
+        self.going(request)
         future = self._thread.submit(request_post, self.client, request)
         return OnWire(request, future, ticket)
+
+    def going(self, request: Request) -> None:
+        """Write on the lease what is about to be on the wire, before it goes: if the worker
+        dies now, the reap records these requests as unknown outcomes."""
+        self.unsettled.append(request)
+        lease_on_wire(lease_id=self.lease_id, requests=[_described(r) for r in self.unsettled])
+
+    def settled(self, request: Request) -> None:
+        # Only in memory: the next `going` rewrites the list, and a reap ignores requests
+        # whose rows are no longer in flight.
+        self.unsettled = [r for r in self.unsettled if r is not request]
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)
@@ -107,6 +123,7 @@ def request_send_now(
     if ticket is None:
         return  # told to stop: the rows stay in flight and the drain hands them back
     counts.requests += 1
+    wire.going(request)
     answer = request_post(wire.client, request)
     request_settle(wire, OnWire(request, None, ticket), answer, counts, parent)
 
@@ -119,6 +136,7 @@ def request_settle(
     request = sent.request
     destination, kind = request.destination, request.kind
     wire.pace.answered(sent.ticket, answer.error)
+    wire.settled(request)
     trigger = BatchTrigger.SPLIT if parent else _trigger(request)
     exc = answer.error
     if exc is None:
@@ -152,6 +170,21 @@ def request_settle(
         items_unknown(request, detail=str(exc), batch=batch, counts=counts)
         return
     items_back_off(request, exc=exc, batch=batch, counts=counts)
+
+
+def _described(request: Request) -> dict:
+    """A request as its lease keeps it while it is on the wire (see `leases`)."""
+    lost = request.destination.verdict(
+        request.kind, request, RemoteTimeout("The worker stopped before the answer came.")
+    )
+    return {
+        "method": request.method,
+        "endpoint": request.endpoint(),
+        "trigger": _trigger(request),
+        "keys": [item.key for item in request.items],
+        "rows": [item.state.pk for item in request.items],
+        "if_lost": Verdict.UNKNOWN if lost == Verdict.UNKNOWN else Verdict.RETRY,
+    }
 
 
 def _trigger(request: Request) -> str:

@@ -1,7 +1,7 @@
 """Around the drains: the beat's safety net, backoff wake-ups, and pushing in-process.
 
 Drains are started by writes (after commit) and by each other; the sweep catches what no
-queued task covers (a dead worker's expired lease, a lost message, a flushed Redis).
+queued task covers (a dead drain's expired lease, a lost message, a flushed Redis).
 """
 
 import time
@@ -15,9 +15,9 @@ from syncs.models import Destination as DestinationSwitch
 from syncs.models import Priority, SyncKind, SyncState, SyncStatus
 from syncs.services.dispatch import drain_enqueue
 from syncs.services.push.drain import sync_drain
+from syncs.services.push.leases import lease_holders, sync_lease_reap
 from syncs.services.push.outcomes import PushCounts
 from syncs.services.push.pausing import destination_paused_unless_credentials_changed
-from syncs.services.sync_state import sync_state_release_expired
 
 # The order a full sync goes in: products wait for their catalog's id.
 KIND_ORDER = (SyncKind.CATALOG, SyncKind.PRODUCT, SyncKind.CUSTOMER, SyncKind.ORDER)
@@ -46,36 +46,39 @@ def _destinations_taking_work() -> set[str]:
 
 
 def sync_sweep() -> dict[str, int]:
-    """Release expired leases and enqueue a drain wherever rows are due (the beat safety net).
+    """Reap dead drains' leases and enqueue a drain wherever rows are due (the beat's safety
+    net, every SYNC_SWEEP_SECONDS).
 
-    A destination switched off (no URL or key) or paused keeps its rows pending, unasked.
+    One index probe per destination, kind and priority, whatever the number of pending rows.
+    Where rows are due and no drain holds a live lease, a drain is enqueued even if the enqueue
+    flag says one is queued: that one was lost with a dead worker. A destination switched off
+    (no URL or key) or paused keeps its rows pending, unasked.
     """
-    released = sync_state_release_expired()
-    working = _destinations_taking_work()
+    reaped = sync_lease_reap()
     now = timezone.now()
-    due = (
-        SyncState.objects.filter(status=SyncStatus.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .values_list("destination", "kind", "priority")
-        .distinct()
-        .order_by()
-    )
+    alive = lease_holders()
+    working = _destinations_taking_work()
     enqueued = 0
-    for destination, kind, priority in due:
-        if destination in working:
-            enqueued += drain_enqueue(
-                destination=destination, kind=kind, manual=priority == Priority.MANUAL
+    for destination in destinations_all():
+        if destination.name not in working:
+            continue
+        for kind in destination.kinds:
+            pending = SyncState.objects.filter(
+                destination=destination.name, kind=kind, status=SyncStatus.PENDING
             )
-    waiting = (
-        SyncState.objects.filter(status=SyncStatus.PENDING, next_attempt_at__gt=now)
-        .values_list("destination", "kind")
-        .distinct()
-        .order_by()
-    )
-    for destination, kind in waiting:
-        if destination in working:
-            drain_schedule_backoff(destination=destination, kind=kind)
-    return {"released": released, "enqueued": enqueued}
+            for priority in (Priority.MANUAL, Priority.BULK):
+                due = pending.filter(priority=priority).filter(
+                    Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+                )
+                if due.exists():
+                    enqueued += drain_enqueue(
+                        destination=destination.name,
+                        kind=kind,
+                        manual=priority == Priority.MANUAL,
+                        force=(destination.name, kind) not in alive,
+                    )
+            drain_schedule_backoff(destination=destination.name, kind=kind)
+    return {"reaped": reaped, "enqueued": enqueued}
 
 
 def sync_run(
@@ -98,7 +101,7 @@ def sync_run(
         if wanted_destinations is None or destination in wanted_destinations
     ]
     results = {pair: PushCounts() for pair in pairs}
-    sync_state_release_expired()
+    sync_lease_reap()
     while True:
         for destination, kind in pairs:
             counts, _ = sync_drain(destination=destination, kind=kind, time_budget=None)
