@@ -8,11 +8,14 @@ from django.views.decorators.http import require_GET, require_POST
 from syncs.destinations import destination_get
 from syncs.models import SyncKind
 from syncs.roles import kinds_visible_to
+from syncs.selectors.alerts import incidents_live
 from syncs.selectors.destinations import destination_reachability
 from syncs.selectors.pace import destination_pace_list
+from syncs.selectors.stockouts import stockout_summary
 from syncs.selectors.sync_batches import sync_batch_hourly
 from syncs.selectors.sync_states import sync_overview, sync_state_recent_failures
 from syncs.services.push.pausing import destination_resume_checked
+from syncs.services.stockouts import stockout_check_start
 from syncs.views.access import HtmxHttpRequest, render_page, require_permission, safe_next
 
 
@@ -32,6 +35,8 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         ),
         "paces": destination_pace_list(),
         "sandbox_in_use": settings.SANDBOX_IN_USE,
+        "alerts": incidents_live(),
+        "stockouts": stockout_summary(),
     }
     return render_page(request, "syncs/dashboard.html", context, partial="dashboard")
 
@@ -52,3 +57,18 @@ def destination_resume(request: HtmxHttpRequest, name: str) -> HttpResponse:
     else:
         messages.error(request, f"{label} stays paused: its test request failed. {' '.join(lines)}")
     return redirect(safe_next(request, reverse("home")))
+
+
+@require_POST
+def stockout_check_now(request: HtmxHttpRequest) -> HttpResponse:
+    """Start the stock-out check now (a second click finds it running)."""
+    require_permission(request.user, "syncs.run_stockout_check")
+    check = stockout_check_start(trigger="manual", actor=request.user)
+    if check is None:
+        messages.info(request, "A stock-out check is running already; its result appears here.")
+    else:
+        messages.success(
+            request,
+            f"Stock-out check started: CitrusAd is asked about {check.products:,} products.",
+        )
+    return redirect("home")
