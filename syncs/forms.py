@@ -9,22 +9,14 @@ from django.utils import timezone
 
 from syncs.destinations import destination_choices
 from syncs.models import (
-    BatchOutcome,
     Catalog,
     ImportEncoding,
     ImportKind,
     SyncKind,
 )
 from syncs.models.webhook import WEBHOOK_KINDS
-from syncs.selectors.audit import AUDIT_SORTS
-from syncs.selectors.customers import CUSTOMER_SORTS
-from syncs.selectors.imports import IMPORT_SORTS
-from syncs.selectors.orders import ORDER_SORTS
-from syncs.selectors.pagination import Paging
-from syncs.selectors.products import PRODUCT_SORTS
-from syncs.selectors.sync_batches import BATCH_SORTS
 
-_ANY = [("", "Any")]
+ANY = [("", "Any")]
 MAX_ID = 2**63 - 1  # PostgreSQL bigint: a larger id would be a database error, not a message
 # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
 _ROW_ID = re.compile(r"[0-9]{1,18}")
@@ -48,184 +40,26 @@ class DayField(forms.DateField):
             raise forms.ValidationError("Choose a date between the years 1900 and 9998.")
 
 
-def _keyset_field() -> forms.IntegerField:
+def day_range(since: datetime.date | None, until: datetime.date | None) -> dict:
+    """From the start of `since` to the end of `until` (inclusive), in the console's time zone."""
+
+    def at_midnight(day: datetime.date | None) -> datetime.datetime | None:
+        if day is None:
+            return None
+        return datetime.datetime.combine(
+            day, datetime.time.min, tzinfo=timezone.get_current_timezone()
+        )
+
+    return {
+        "since": at_midnight(since),
+        "until": at_midnight(until + datetime.timedelta(days=1)) if until else None,
+    }
+
+
+def keyset_field() -> forms.IntegerField:
     return forms.IntegerField(
         min_value=1, max_value=MAX_ID, required=False, widget=forms.HiddenInput
     )
-
-
-class ListForm(forms.Form):
-    """What every list takes besides its search: the order, and which page of it.
-
-    `SORTS` are the orders a list offers (indexed columns only: "-" for descending); the
-    first is its default. `CURSOR` names the list's "next page" parameter (a row id).
-    """
-
-    SORTS: tuple[str, ...] = ("id",)
-    CURSOR = "after"
-    sort = forms.ChoiceField(required=False, choices=(), widget=forms.HiddenInput)
-    back = _keyset_field()
-    page = forms.IntegerField(
-        min_value=1, max_value=10**6, required=False, widget=forms.HiddenInput
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["sort"].choices = [("", "")] + [(sort, sort) for sort in self.SORTS]
-
-    def paging(self) -> Paging:
-        data = self.cleaned_data if self.is_valid() else {}
-        return Paging(
-            sort=data.get("sort") or "",
-            after=data.get(self.CURSOR),
-            back=data.get("back"),
-            number=data.get("page") or 1,
-        )
-
-
-class BatchFilterForm(ListForm):
-    SORTS = BATCH_SORTS
-    CURSOR = "before"
-
-    destination = forms.ChoiceField(choices=lambda: _ANY + destination_choices(), required=False)
-    kind = forms.ChoiceField(choices=_ANY + SyncKind.choices, required=False)
-    outcome = forms.ChoiceField(choices=_ANY + BatchOutcome.choices, required=False)
-    since = DayField(label="From", required=False)
-    until = DayField(label="To (inclusive)", required=False)
-    key = forms.CharField(
-        label="Carried GTIN / customer id / order id", max_length=100, required=False
-    )
-    before = _keyset_field()
-
-    def clean(self):
-        data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        if since and until and until < since:
-            self.add_error("until", "The end date is before the start date.")
-        return data
-
-    def selector_kwargs(self) -> dict:
-        data = self.cleaned_data
-        tz = timezone.get_current_timezone()
-
-        def at_midnight(day: datetime.date | None) -> datetime.datetime | None:
-            if day is None:
-                return None
-            return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
-
-        until = data.get("until")
-        return {
-            "destination": data.get("destination") or "",
-            "kind": data.get("kind") or "",
-            "outcome": data.get("outcome") or "",
-            "since": at_midnight(data.get("since")),
-            "until": at_midnight(until + datetime.timedelta(days=1)) if until else None,
-            "key": (data.get("key") or "").strip(),
-        }
-
-
-STOCK_CHOICES = [("", "Any"), ("in", "In stock"), ("out", "Stocked out")]
-SYNC_CHOICES = [
-    ("", "Any"),
-    ("pending", "Pending"),
-    ("confirmed", "Confirmed"),
-    ("failed", "Failed"),
-    ("unknown", "Outcome unknown"),
-]
-
-
-class ProductSearchForm(ListForm):
-    SORTS = PRODUCT_SORTS
-    SORT_LABELS = {
-        "id": "Oldest first",
-        "-id": "Newest first",
-        "gtin": "GTIN, 0→9",
-        "-gtin": "GTIN, 9→0",
-    }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["sort"].widget = forms.Select()
-        self.fields["sort"].choices = [("", "Oldest first")] + [
-            (sort, self.SORT_LABELS[sort]) for sort in self.SORTS[1:]
-        ]
-
-    q = forms.CharField(
-        label="GTIN or name",
-        max_length=200,
-        required=False,
-        widget=forms.TextInput(
-            attrs={
-                "type": "search",
-                "autofocus": True,
-                "autocomplete": "off",
-                "placeholder": "Scan or type a GTIN, a GTIN prefix or words of the name",
-            }
-        ),
-    )
-    catalog = forms.ModelChoiceField(
-        queryset=Catalog.objects.order_by("name"), required=False, empty_label="Any"
-    )
-    stock = forms.ChoiceField(choices=STOCK_CHOICES, required=False)
-    sync = forms.ChoiceField(label="Sync state", choices=SYNC_CHOICES, required=False)
-    after = _keyset_field()
-
-    def search_kwargs(self) -> dict:
-        """The search as the product services and selectors take it."""
-        data = self.cleaned_data
-        catalog = data.get("catalog")
-        return {
-            "q": (data.get("q") or "").strip(),
-            "catalog_id": catalog.pk if catalog else None,
-            "stock": data.get("stock") or "",
-            "sync": data.get("sync") or "",
-        }
-
-
-SCOPES = {"selected": "The selected products", "search": "All matching this search"}
-
-
-class StockForm(forms.Form):
-    state = forms.ChoiceField(choices=[("out", "Stocked out"), ("in", "In stock")])
-
-
-class BulkStockForm(ProductSearchForm):
-    # The list's four buttons each send one value ("out:selected", "in:search", …); the
-    # confirmation page sends state and scope as they are.
-    bulk = forms.ChoiceField(
-        required=False,
-        choices=[(f"{state}:{scope}", "") for state in ("out", "in") for scope in SCOPES],
-    )
-    state = forms.ChoiceField(choices=[("out", "Stocked out"), ("in", "In stock")], required=False)
-    scope = forms.ChoiceField(choices=list(SCOPES.items()), required=False)
-    product_ids = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
-    confirm = forms.BooleanField(required=False)
-    typed_count = forms.IntegerField(
-        label="Number of products", min_value=0, max_value=MAX_ID, required=False
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Any id is acceptable here; the service reads only the rows that exist.
-        self.fields["product_ids"].valid_value = lambda value: parse_row_id(value) is not None
-
-    def clean(self):
-        data = super().clean()
-        if data.get("bulk"):
-            data["state"], data["scope"] = data["bulk"].split(":")
-        if not data.get("state") or not data.get("scope"):
-            raise forms.ValidationError(
-                "Choose stock out or restore, for the selection or the search."
-            )
-        if data.get("scope") == "selected" and not data.get("product_ids"):
-            raise forms.ValidationError("Select at least one product first.")
-        return data
-
-    def chosen(self) -> dict:
-        """The products meant, as the bulk selector and service take them."""
-        if self.cleaned_data["scope"] == "selected":
-            return {"product_ids": sorted(set(self.cleaned_data["product_ids"]))}
-        return {"search": self.search_kwargs()}
 
 
 class ConfirmForm(forms.Form):
@@ -242,45 +76,6 @@ class RetryForm(forms.Form):
     destination = forms.ChoiceField(choices=destination_choices)
     kind = forms.ChoiceField(choices=SyncKind.choices)
     object_id = forms.IntegerField(min_value=1, max_value=MAX_ID)
-
-
-class SearchForm(ListForm):
-    q = forms.CharField(
-        label="Search",
-        max_length=200,
-        required=False,
-        widget=forms.TextInput(attrs={"type": "search", "autofocus": True}),
-    )
-    after = _keyset_field()
-
-
-class CustomerSearchForm(SearchForm):
-    SORTS = CUSTOMER_SORTS
-
-
-class OrderSearchForm(SearchForm):
-    SORTS = ORDER_SORTS
-
-
-class PageForm(ListForm):
-    after = _keyset_field()
-
-
-class ImportListForm(ListForm):
-    SORTS = IMPORT_SORTS
-    CURSOR = "before"
-    before = _keyset_field()
-
-
-class AuditFilterForm(ListForm):
-    SORTS = AUDIT_SORTS
-    CURSOR = "before"
-
-    actor = forms.CharField(label="User", max_length=150, required=False)
-    action = forms.CharField(max_length=50, required=False)
-    object_kind = forms.CharField(label="Object kind", max_length=30, required=False)
-    object_id = forms.CharField(label="Object id", max_length=100, required=False)
-    before = _keyset_field()
 
 
 class CatalogRegisterForm(forms.Form):
@@ -448,7 +243,7 @@ class FeedForm(forms.Form):
 
 
 class FeedRunFilterForm(forms.Form):
-    before = _keyset_field()
+    before = keyset_field()
 
 
 class UserCreateForm(forms.Form):

@@ -18,7 +18,7 @@ from syncs.models import (
     SyncState,
     SyncStatus,
 )
-from syncs.selectors.pagination import PAGE_SIZE, keyset_page
+from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
 
 LIVE = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)
 _FINISHED_IMPORT = (ImportStatus.SUCCEEDED, ImportStatus.FAILED)
@@ -31,12 +31,10 @@ def incidents_live() -> list[Incident]:
     )
 
 
-def incident_list(
-    *, before_id: int | None = None, limit: int = PAGE_SIZE
-) -> tuple[list[Incident], int | None]:
+def incident_list(*, paging: Paging = FIRST_PAGE) -> Page[Incident]:
     """Every incident newest first, with who acknowledged it."""
     qs = Incident.objects.select_related("acknowledged_by").prefetch_related("notifications")
-    return keyset_page(qs, cursor=before_id, limit=limit, newest_first=True)
+    return keyset_page(qs, paging=paging, sorts=("-id",))
 
 
 def incident_get(*, incident_id: int) -> Incident | None:

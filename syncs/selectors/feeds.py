@@ -5,7 +5,7 @@ from django.db.models import OuterRef, Subquery
 from syncs.feeds.credentials import credential_summary
 from syncs.feeds.sources import SECRET_LABELS
 from syncs.models import Feed, FeedRun, FeedRunStatus
-from syncs.selectors.pagination import PAGE_SIZE, keyset_page
+from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
 
 
 def feed_list() -> list[Feed]:
@@ -29,12 +29,10 @@ def feed_get(*, feed_id: int) -> Feed | None:
     return Feed.objects.select_related("catalog", "created_by").filter(pk=feed_id).first()
 
 
-def feed_run_list(
-    *, feed: Feed, before_id: int | None = None, limit: int = PAGE_SIZE
-) -> tuple[list[FeedRun], int | None]:
+def feed_run_list(*, feed: Feed, paging: Paging = FIRST_PAGE) -> Page[FeedRun]:
     """The feed's runs newest first, with the import each started."""
     qs = FeedRun.objects.filter(feed=feed).select_related("import_job", "started_by")
-    return keyset_page(qs, cursor=before_id, limit=limit, newest_first=True)
+    return keyset_page(qs, paging=paging, sorts=("-id",))
 
 
 def feed_is_running(*, feed: Feed) -> bool:

@@ -162,3 +162,38 @@ def took(started, finished) -> str:
     if not started or not finished:
         return ""
     return duration((finished - started).total_seconds())
+
+
+@register.filter
+def audit_changes(event) -> list[dict]:
+    """An audit entry's before and after as rows a person reads: field, before, after."""
+    before = event.before if isinstance(event.before, dict) else {}
+    after = event.after if isinstance(event.after, dict) else {}
+    fields = [*before, *(name for name in after if name not in before)]
+
+    def shown(mapping: dict, name: str) -> str:
+        if name not in mapping:
+            return ""
+        value = mapping[name]
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, list | dict):
+            return json.dumps(value, ensure_ascii=False)
+        return str(value)
+
+    return [
+        {
+            "field": name.replace("_", " "),
+            "before": shown(before, name),
+            "after": shown(after, name),
+            "changed": name in before and name in after and before[name] != after[name],
+        }
+        for name in fields
+    ]
+
+
+@register.filter
+def row_id(value) -> int | None:
+    """A database id written as text (an audit entry's object id), or None when it is not."""
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 18 else None

@@ -10,6 +10,7 @@ from syncs.alerts.delivery import channels_test
 from syncs.alerts.incidents import incident_acknowledge
 from syncs.forms import FeedRunFilterForm
 from syncs.selectors.alerts import incident_get, incident_list, incidents_live
+from syncs.selectors.pagination import Paging
 from syncs.views.access import HtmxHttpRequest, render_page, require_permission
 
 
@@ -19,7 +20,8 @@ def alert_list(request: HtmxHttpRequest) -> HttpResponse:
     require_permission(request.user, "syncs.view_incident")
     filters = FeedRunFilterForm(request.GET)
     before = filters.cleaned_data.get("before") if filters.is_valid() else None
-    history, next_id = incident_list(before_id=before)
+    page = incident_list(paging=Paging(after=before))
+    history, next_id = page.rows, page.next_after
     context = {
         "live": incidents_live(),
         "history": history,

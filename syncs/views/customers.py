@@ -4,7 +4,8 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from syncs.forms import ConfirmForm, CustomerSearchForm
+from syncs.forms import ConfirmForm
+from syncs.list_forms import CustomerSearchForm
 from syncs.models import SyncKind
 from syncs.selectors.audit import audit_event_for
 from syncs.selectors.customers import customer_search as customer_search_query

@@ -16,6 +16,7 @@ from syncs.selectors.feeds import (
     feed_list,
     feed_run_list,
 )
+from syncs.selectors.pagination import Paging
 from syncs.services.feeds import (
     feed_create,
     feed_delete,
@@ -79,7 +80,8 @@ def _edit_initial(feed: Feed) -> dict:
 def _detail(request, feed: Feed, form: FeedForm | None = None, status: int = 200):
     filters = FeedRunFilterForm(request.GET)
     before = filters.cleaned_data.get("before") if filters.is_valid() else None
-    runs, next_id = feed_run_list(feed=feed, before_id=before)
+    page = feed_run_list(feed=feed, paging=Paging(after=before))
+    runs, next_id = page.rows, page.next_after
     context = {
         "feed": feed,
         "runs": runs,

@@ -5,7 +5,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from syncs.forms import BatchFilterForm, ConfirmForm, RetryForm
+from syncs.forms import ConfirmForm, RetryForm
+from syncs.list_forms import BatchFilterForm
 from syncs.models import SyncKind, SyncStatus
 from syncs.roles import kind_view_permission, kinds_visible_to
 from syncs.selectors.sync_batches import sync_batch_children, sync_batch_list, sync_batch_rows

@@ -9,7 +9,8 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from syncs.forms import ImportListForm, ImportUploadForm, RevertForm
+from syncs.forms import ImportUploadForm, RevertForm
+from syncs.list_forms import ImportListForm
 from syncs.models import ImportJob, ImportStatus
 from syncs.selectors.imports import import_job_follow_up, import_job_get, import_job_list
 from syncs.services.import_files import import_job_error_csv

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
-from syncs.forms import OrderSearchForm
+from syncs.list_forms import OrderSearchForm
 from syncs.models import SyncKind
 from syncs.selectors.audit import audit_event_for
 from syncs.selectors.history import field_history_list

@@ -6,7 +6,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from syncs.forms import BulkStockForm, ConfirmForm, PageForm, ProductSearchForm, StockForm
+from syncs.forms import ConfirmForm
+from syncs.list_forms import BulkStockForm, PageForm, ProductSearchForm, StockForm
 from syncs.models import BulkStockAction, SyncKind
 from syncs.selectors.audit import audit_event_for
 from syncs.selectors.bulk_stock import (

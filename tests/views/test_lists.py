@@ -30,7 +30,7 @@ LISTS = [
     ("customer_search", {"q": "rye"}, "3 customers"),
     ("order_search", {"q": "RYE"}, "3 orders"),
     ("batch_list", {}, "3 batches"),
-    ("audit_list", {}, "3 events"),
+    ("audit_list", {}, "3 entries"),
     ("import_list", {}, "3 imports"),
 ]
 

@@ -19,6 +19,8 @@ PAGES = [
     ("product_chip", "product", "merchandiser", None),
     ("product_bulk_detail", "bulk", "merchandiser", None),
     ("retry_all_failed", None, "support", "merchandiser"),
+    ("my_activity", None, "merchandiser", None),
+    ("audit_detail", "audit", "admin", "support"),
     ("customer_search", None, "support", "merchandiser"),
     ("customer_detail", "customer", "support", "merchandiser"),
     ("order_search", None, "support", "merchandiser"),
@@ -34,6 +36,7 @@ PAGES = [
 
 @pytest.fixture
 def objects(product, customer, order):
+    from syncs.models import AuditEvent
     from syncs.services.bulk_stock import bulk_stock_start
     from tests.views.conftest import make_batch
 
@@ -49,6 +52,7 @@ def objects(product, customer, order):
             typed_count=1,
         ),
         "user": UserFactory(role="merchandiser"),
+        "audit": AuditEvent.objects.create(action="x", object_kind="product", object_id="1"),
     }
 
 
