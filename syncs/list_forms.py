@@ -46,19 +46,11 @@ class ListForm(forms.Form):
         )
 
 
-class BatchFilterForm(ListForm):
-    SORTS = BATCH_SORTS
-    CURSOR = "before"
+class DayRangeForm(ListForm):
+    """A list filtered to the days from `since` to `until`, both included."""
 
-    destination = forms.ChoiceField(choices=lambda: ANY + destination_choices(), required=False)
-    kind = forms.ChoiceField(choices=ANY + SyncKind.choices, required=False)
-    outcome = forms.ChoiceField(choices=ANY + BatchOutcome.choices, required=False)
     since = DayField(label="From", required=False)
     until = DayField(label="To (inclusive)", required=False)
-    key = forms.CharField(
-        label="Carried GTIN / customer id / order id", max_length=100, required=False
-    )
-    before = keyset_field()
 
     def clean(self):
         data = super().clean()
@@ -66,6 +58,20 @@ class BatchFilterForm(ListForm):
         if since and until and until < since:
             self.add_error("until", "The end date is before the start date.")
         return data
+
+
+class BatchFilterForm(DayRangeForm):
+    field_order = ("destination", "kind", "outcome", "since", "until", "key")
+    SORTS = BATCH_SORTS
+    CURSOR = "before"
+
+    destination = forms.ChoiceField(choices=lambda: ANY + destination_choices(), required=False)
+    kind = forms.ChoiceField(choices=ANY + SyncKind.choices, required=False)
+    outcome = forms.ChoiceField(choices=ANY + BatchOutcome.choices, required=False)
+    key = forms.CharField(
+        label="Carried GTIN / customer id / order id", max_length=100, required=False
+    )
+    before = keyset_field()
 
     def selector_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -210,7 +216,8 @@ class ImportListForm(ListForm):
     before = keyset_field()
 
 
-class AuditFilterForm(ListForm):
+class AuditFilterForm(DayRangeForm):
+    field_order = ("actor", "action", "object_kind", "object_text", "since", "until")
     SORTS = AUDIT_SORTS
     CURSOR = "before"
     actor = forms.CharField(label="User (part of the name)", max_length=150, required=False)
@@ -231,16 +238,7 @@ class AuditFilterForm(ListForm):
     object_text = forms.CharField(
         label="Object (part of it, or its id)", max_length=100, required=False
     )
-    since = DayField(label="From", required=False)
-    until = DayField(label="To (inclusive)", required=False)
     before = keyset_field()
-
-    def clean(self):
-        data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        if since and until and until < since:
-            self.add_error("until", "The end date is before the start date.")
-        return data
 
     def selector_kwargs(self) -> dict:
         data = self.cleaned_data
