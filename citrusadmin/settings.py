@@ -12,7 +12,10 @@ from kombu import Queue
 
 from citrusadmin.env import (
     env_bool,
+    env_choice,
     env_database,
+    env_emails,
+    env_fernet_keys,
     env_float,
     env_int,
     env_list,
@@ -87,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "syncs.context_processors.destination_banner",
             ],
         },
     },
@@ -241,7 +245,48 @@ BULK_TYPED_CONFIRM_SHARE = env_float(
 )
 # Bulk stock actions over this many products run in a worker, in chunks, with a progress page.
 BULK_BACKGROUND_ROWS = env_int("BULK_BACKGROUND_ROWS", 1000, minimum=1)
+# A destination whose attempts in this many minutes got no answer (timeouts, connection errors),
+# and none since, is shown as unreachable on the dashboard and in the banner of every page.
+DESTINATION_UNREACHABLE_MINUTES = env_int("DESTINATION_UNREACHABLE_MINUTES", 5, minimum=1)
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# --- Scheduled feeds ---
+# Fernet keys, newest first (the first encrypts, every one decrypts): see "Rotating the key".
+FEED_CREDENTIALS_KEYS = env_fernet_keys("FEED_CREDENTIALS_KEY")
+# Local feeds must be files under this folder, so a feed cannot read the console's own files.
+FEED_LOCAL_ROOT = Path(env_str("FEED_LOCAL_ROOT") or VAR_DIR / "feeds")
+FEED_TIMEOUT = env_float("FEED_TIMEOUT", 30.0, minimum=1.0, maximum=600)
+FEED_RUN_LEASE_SECONDS = env_int("FEED_RUN_LEASE_SECONDS", 120, minimum=30)
+
+# --- Alerts: each channel is off until it is configured ---
+ALERT_EMAILS = env_emails("ALERT_EMAILS")
+ALERT_WEBHOOK_URL = env_url("ALERT_WEBHOOK_URL")
+ALERT_WEBHOOK_FORMAT = env_choice("ALERT_WEBHOOK_FORMAT", "auto", ("auto", "slack", "teams"))
+ALERT_REMIND_AFTER_MINUTES = env_int("ALERT_REMIND_AFTER_MINUTES", 24 * 60, minimum=0)
+ALERT_FAILED_ROWS = env_int("ALERT_FAILED_ROWS", 10, minimum=0)
+ALERT_FAILED_ROWS_MINUTES = env_int("ALERT_FAILED_ROWS_MINUTES", 15, minimum=1)
+ALERT_SYNC_LAG_MINUTES = env_int("ALERT_SYNC_LAG_MINUTES", 60, minimum=1)
+ALERT_DELIVERY_ATTEMPTS = env_int("ALERT_DELIVERY_ATTEMPTS", 5, minimum=1, maximum=50)
+# The console's address, for links in alert messages (e.g. https://console.example.com).
+CONSOLE_URL = env_url("CONSOLE_URL")
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=300)
+DEFAULT_FROM_EMAIL = env_str("ALERT_EMAIL_FROM", "citrusadmin@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Stock-out check ---
+# GET requests per second to CitrusAd while checking (one product per request).
+STOCKOUT_CHECK_RATE = env_float("STOCKOUT_CHECK_RATE", 5.0, minimum=0.1, maximum=100)
+# After a re-sent product is confirmed, wait this long (CitrusAd's ingestion) before asking again.
+STOCKOUT_RECHECK_MINUTES = env_int("STOCKOUT_RECHECK_MINUTES", 10, minimum=0)
 
 # --- Celery ---
 # REDIS_URL (or CELERY_BROKER_URL) selects Redis; without it the demo uses a file-system broker

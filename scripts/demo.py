@@ -26,6 +26,10 @@ CELERY = str(Path(PYTHON).with_name("celery"))
 WEB_PORT = int(os.environ.get("PORT", "8000"))
 SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "8700"))
 SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
+# The alert inbox (SMTP + webhook receiver) and a file server for the demo feed.
+INBOX_SMTP_PORT = int(os.environ.get("INBOX_SMTP_PORT", "8725"))
+INBOX_PORT = int(os.environ.get("INBOX_PORT", "8726"))
+FEEDS_PORT = int(os.environ.get("FEEDS_PORT", "8727"))
 
 
 def demo_environment() -> dict[str, str]:
@@ -44,7 +48,46 @@ def demo_environment() -> dict[str, str]:
             CUSTOBAR_API_TOKEN="sandbox-custobar-token",  # noqa: S106 (the sandbox's own token)
             SANDBOX_IN_USE="1",
         )
+    if not env.get("ALERT_EMAILS") and not env.get("ALERT_WEBHOOK_URL"):
+        # Alerts go to the local inbox, which shows them at http://127.0.0.1:8726/.
+        env.update(
+            ALERT_EMAILS="ops@example.com",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(INBOX_SMTP_PORT),
+            ALERT_WEBHOOK_URL=f"http://127.0.0.1:{INBOX_PORT}/hooks/alerts",
+            DEMO_ALERT_INBOX="1",
+        )
+    env.setdefault("CONSOLE_URL", f"http://127.0.0.1:{WEB_PORT}")
+    env.setdefault("FEED_CREDENTIALS_KEY", demo_feed_key())
     return env
+
+
+def demo_feed_key() -> str:
+    """A Fernet key for feed credentials, made once and kept in var/ (demo only)."""
+    from cryptography.fernet import Fernet
+
+    path = VAR_DIR / "demo-feed-credentials.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def demo_feed_file() -> Path:
+    """A products file for the demo feed, served over HTTP; edit it to see the feed import."""
+    folder = VAR_DIR / "feeds"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "products.csv"
+    if not path.exists():
+        rows = ["catalogId,gtin,inventory,price,name"]
+        rows += [
+            f"7f6c2a4e-0c1b-4a57-9d51-5e0b8f3c2a11,FEED-{n:04d},{10 + n},{2 + n % 5}.49,"
+            f"Feed product {n}"
+            for n in range(1, 21)
+        ]
+        path.write_text("\n".join(rows) + "\n")
+    return path
 
 
 def port_is_free(port: int) -> bool:
@@ -68,9 +111,15 @@ def run(env: dict[str, str], *args: str) -> None:
 def main() -> int:
     env = demo_environment()
     (VAR_DIR / "broker" / "processed").mkdir(parents=True, exist_ok=True)
-    for port in (WEB_PORT, SANDBOX_PORT) if env.get("SANDBOX_IN_USE") else (WEB_PORT,):
+    ports = [WEB_PORT, FEEDS_PORT]
+    ports += [SANDBOX_PORT] if env.get("SANDBOX_IN_USE") else []
+    ports += [INBOX_SMTP_PORT, INBOX_PORT] if env.get("DEMO_ALERT_INBOX") else []
+    for port in ports:
         if not port_is_free(port):
-            print(f"Port {port} is taken: stop what runs there (or set PORT / SANDBOX_PORT).")
+            print(
+                f"Port {port} is taken: stop what runs there (or set PORT / SANDBOX_PORT / "
+                "INBOX_SMTP_PORT / INBOX_PORT / FEEDS_PORT)."
+            )
             return 1
 
     run(env, "migrate", "--noinput", "-v", "0")
@@ -92,6 +141,27 @@ def main() -> int:
         return stop(processes, 1)
 
     commands = {}
+    if env.get("DEMO_ALERT_INBOX"):
+        commands["inbox"] = [
+            PYTHON,
+            "manage.py",
+            "alert_inbox",
+            "--smtp-port",
+            str(INBOX_SMTP_PORT),
+            "--http-port",
+            str(INBOX_PORT),
+        ]
+    feed_file = demo_feed_file()
+    commands["files"] = [
+        PYTHON,
+        "-m",
+        "http.server",
+        str(FEEDS_PORT),
+        "--bind",
+        "127.0.0.1",
+        "--directory",
+        str(feed_file.parent),
+    ]
     commands["worker"] = [
         CELERY,
         "-A",
@@ -133,6 +203,9 @@ def main() -> int:
     if "sandbox" in processes:
         print(f"  Sandbox:   {SANDBOX_URL}/  (emulates CitrusAd and Custobar)")
         print(f"  Webhooks:  {SANDBOX_URL}/_sandbox/webhooks  (signed batches, verified)")
+    if "inbox" in processes:
+        print(f"  Alerts:    http://127.0.0.1:{INBOX_PORT}/  (the e-mails and webhook posts sent)")
+    print(f"  Feed file: http://127.0.0.1:{FEEDS_PORT}/products.csv  ({feed_file})")
     print(f"  Database:  {database.split('@')[-1]}")
     print(f"  Broker:    {broker.split('@')[-1]}")
     print("  Log in as merchandiser / citrus-merch-2026, support / citrus-support-2026,")

@@ -255,6 +255,132 @@ class ImportUploadForm(forms.Form):
         return data
 
 
+class FeedForm(forms.Form):
+    """A feed as an admin types it; syncs.services.feeds checks it (the command shares that)."""
+
+    name = forms.SlugField(max_length=60, help_text="Lower-case letters, digits, - and _.")
+    kind = forms.ChoiceField(choices=ImportKind.choices)
+    url = forms.CharField(
+        label="URL or path",
+        max_length=1000,
+        help_text="sftp://user@host/path/file.csv, https://…, s3://bucket/key, gs://bucket/key, "
+        "a path under FEED_LOCAL_ROOT, or http://127.0.0.1:… for a file served on this machine.",
+    )
+    every = forms.CharField(
+        required=False, max_length=20, help_text="An interval: 15m, 6h, 1d (or a cron below)."
+    )
+    cron = forms.CharField(
+        required=False, max_length=100, help_text='Or a cron expression, e.g. "0 3 * * *".'
+    )
+    catalog = forms.ModelChoiceField(
+        queryset=Catalog.objects.all(),
+        required=False,
+        help_text="Products: the catalog of rows without a catalogId.",
+    )
+    skip_invalid = forms.BooleanField(label="Skip invalid rows", required=False)
+    encoding = forms.ChoiceField(choices=ImportEncoding.choices, required=False)
+    expect_new_file_hours = forms.IntegerField(
+        label="Expect a new file at least every … hours",
+        required=False,
+        min_value=1,
+        max_value=24 * 366,
+        help_text="Leave empty for no alert when files stop coming.",
+    )
+    username = forms.CharField(required=False, max_length=200, help_text="http(s) Basic auth.")
+    endpoint_url = forms.CharField(
+        label="Endpoint URL",
+        required=False,
+        max_length=500,
+        help_text="S3-compatible stores (MinIO, Ceph, R2…) or a GCS emulator.",
+    )
+    region = forms.CharField(required=False, max_length=50, help_text="s3.")
+    project = forms.CharField(required=False, max_length=100, help_text="gs.")
+    host_key = forms.CharField(
+        label="SFTP host key",
+        required=False,
+        max_length=2000,
+        help_text="e.g. ssh-ed25519 AAAA…; empty: the key seen on the first run is kept.",
+    )
+    password = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False), max_length=500
+    )
+    private_key = forms.CharField(
+        label="Private key (PEM / OpenSSH)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        max_length=20000,
+    )
+    passphrase = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False), max_length=500
+    )
+    token = forms.CharField(
+        label="Token (http bearer, or gs service account JSON)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        max_length=20000,
+    )
+    key = forms.CharField(
+        label="Access key id", required=False, widget=forms.PasswordInput(render_value=False)
+    )
+    secret = forms.CharField(
+        label="Secret access key",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        max_length=500,
+    )
+    credentials_env = forms.CharField(
+        label="Credentials from environment variables",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One FIELD=VARIABLE a line, e.g. password=SFTP_PASSWORD.",
+    )
+    clear_credentials = forms.BooleanField(label="Remove the stored credentials", required=False)
+
+    SECRETS = ("password", "private_key", "passphrase", "token", "key", "secret")
+    OPTIONS = ("username", "endpoint_url", "region", "project", "host_key")
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["name"]
+            for name in self.SECRETS:
+                self.fields[name].help_text = "Leave empty to keep the stored one."
+
+    def clean_credentials_env(self) -> dict[str, str]:
+        pairs = {}
+        for line in self.cleaned_data["credentials_env"].splitlines():
+            if not line.strip():
+                continue
+            field, sep, variable = line.partition("=")
+            if not sep:
+                raise forms.ValidationError(f"Write FIELD=VARIABLE, not {line.strip()!r}.")
+            pairs[field.strip()] = variable.strip()
+        return pairs
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        secrets = {name: data[name] for name in self.SECRETS if data.get(name)}
+        # Empty secret fields keep what is stored; "remove" clears it.
+        credentials = {} if data.get("clear_credentials") else secrets or None
+        return {
+            "kind": data["kind"],
+            "url": data["url"],
+            "every": data["every"].strip(),
+            "cron": data["cron"].strip(),
+            "catalog": data["catalog"],
+            "skip_invalid": data["skip_invalid"],
+            "encoding": data["encoding"] or "",
+            "expect_new_file_hours": data["expect_new_file_hours"],
+            "credentials": credentials,
+            "credentials_env": data["credentials_env"],
+            "options": {name: data[name] for name in self.OPTIONS if data.get(name)},
+        }
+
+
+class FeedRunFilterForm(forms.Form):
+    before = _keyset_field()
+
+
 class UserCreateForm(forms.Form):
     username = forms.CharField(label="User name", max_length=150)
     email = forms.EmailField(required=False)

@@ -25,6 +25,9 @@ _SUPPORT = _MERCHANDISER + (
     "syncs.check_product_live",
     "syncs.retry_sync",
     "syncs.forget_customer",
+    "syncs.view_incident",
+    "syncs.acknowledge_incident",
+    "syncs.run_stockout_check",
 )
 _ADMIN = _SUPPORT + (
     "syncs.manage_catalogs",
@@ -33,6 +36,9 @@ _ADMIN = _SUPPORT + (
     "syncs.view_auditevent",
     "syncs.import_data",
     "syncs.view_importjob",
+    "syncs.manage_feeds",
+    "syncs.view_feed",
+    "syncs.test_alert_channels",
     "auth.view_user",
     "auth.add_user",
     "auth.change_user",

@@ -27,6 +27,16 @@ TASK_ROUTES = {
     TaskName.IMPORT_JOB_RUN: {"queue": Queue.IMPORTS},
     TaskName.IMPORT_REVERT_RUN: {"queue": Queue.IMPORTS},
     TaskName.IMPORT_FILES_PRUNE: {"queue": Queue.SYNC},
+    # Starting feeds is quick and must not wait behind a bulk push; a feed's own run fetches a
+    # file (sent to `priority` for "Run now", `sync` on schedule).
+    TaskName.FEEDS_START_DUE: {"queue": Queue.PRIORITY},
+    TaskName.FEED_RUN: {"queue": Queue.SYNC},
+    # Alerts must go out while a bulk sync keeps every `sync` worker busy.
+    TaskName.ALERTS_EVALUATE: {"queue": Queue.PRIORITY},
+    # The stock-out check asks CitrusAd one product at a time, for up to ten minutes a task.
+    TaskName.STOCKOUT_CHECK_START: {"queue": Queue.SYNC},
+    TaskName.STOCKOUT_CHECK_RUN: {"queue": Queue.SYNC},
+    TaskName.STOCKOUT_RECHECK: {"queue": Queue.SYNC},
 }
 
 BEAT_SCHEDULE = {
@@ -46,4 +56,19 @@ BEAT_SCHEDULE = {
         "task": TaskName.IMPORT_FILES_PRUNE,
         "schedule": crontab(minute=37, hour=3),
     },
+    # Feeds: start the due ones, and retry a run whose worker died (its lease ran out). A
+    # feed's own schedule (every N or cron) is on the Feed; this only looks for due ones.
+    "feeds-tick": {"task": TaskName.FEEDS_START_DUE, "schedule": 30.0},
+    # Alerts: open, resolve and remind incidents and send their messages. A minute bounds how
+    # late a person hears; the thresholds themselves are minutes long.
+    "alerts-evaluate": {"task": TaskName.ALERTS_EVALUATE, "schedule": 60.0},
+    # Stock-outs proven dark: every night, ask CitrusAd for each stocked-out product (before the
+    # working day, after the nightly feeds of 03:00 have stocked products out).
+    "stockout-check": {
+        "task": TaskName.STOCKOUT_CHECK_START,
+        "schedule": crontab(minute=30, hour=4),
+    },
+    # Goes on with a check whose worker stopped, and asks again about the products it re-sent
+    # once their re-send was confirmed (a mismatch that persists then opens an alert).
+    "stockouts-tick": {"task": TaskName.STOCKOUT_RECHECK, "schedule": 300.0},
 }

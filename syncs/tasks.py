@@ -14,12 +14,27 @@ from celery import shared_task
 from celery.signals import worker_ready, worker_shutting_down
 from celery.worker import state as worker_state
 
+from syncs.alerts.evaluation import AlertEvaluation
 from syncs.queues import TaskName
 from syncs.services import dispatch, push
 from syncs.services.bulk_stock import bulk_stock_run
+from syncs.services.feeds import feed_run as feed_run_service
+from syncs.services.feeds import feeds_start_due as feeds_start_due_service
 from syncs.services.import_files import import_files_prune
 from syncs.services.import_revert import import_revert_run
 from syncs.services.imports import import_job_run
+from syncs.services.stockouts import (
+    stockout_check_run as stockout_check_run_service,
+)
+from syncs.services.stockouts import (
+    stockout_check_start as stockout_check_start_service,
+)
+from syncs.services.stockouts import (
+    stockout_checks_resume,
+)
+from syncs.services.stockouts import (
+    stockout_recheck as stockout_recheck_service,
+)
 from syncs.services.sync import sync_history_prune
 
 logger = logging.getLogger("syncs.tasks")
@@ -94,6 +109,54 @@ def product_bulk_stock_task(*, action_id: int) -> None:
     """Run a bulk stock-out or restore too large for a web request, chunk by chunk."""
     action = bulk_stock_run(action_id=action_id)
     logger.info("bulk stock action %s: %s", action_id, action.status)
+
+
+@shared_task(name=TaskName.FEEDS_START_DUE, **_COMMON)
+def feeds_start_due() -> None:
+    """Retry crashed feed runs and start every feed that is due."""
+    started = feeds_start_due_service()
+    if started:
+        logger.info("started %s feed runs", len(started))
+
+
+@shared_task(name=TaskName.FEED_RUN, **_COMMON)
+def feed_run(*, run_id: int) -> None:
+    """Look at one feed's file and start its import when it changed."""
+    feed_run_service(run_id=run_id)
+
+
+@shared_task(name=TaskName.ALERTS_EVALUATE, **_COMMON)
+def alerts_evaluate() -> None:
+    """Open, resolve and remind incidents, and send what is due."""
+    result = AlertEvaluation().run()
+    if result.opened or result.resolved or result.delivered.get("sent"):
+        logger.info(
+            "alerts: %s opened, %s resolved, %s sent",
+            len(result.opened),
+            len(result.resolved),
+            result.delivered.get("sent", 0),
+        )
+
+
+@shared_task(name=TaskName.STOCKOUT_CHECK_START, **_COMMON)
+def stockout_check_start() -> None:
+    """Start the nightly check of every stocked-out product (unless one is running)."""
+    if stockout_check_start_service(trigger="schedule") is None:
+        logger.info("a stock-out check is running already")
+
+
+@shared_task(name=TaskName.STOCKOUT_CHECK_RUN, **_COMMON)
+def stockout_check_run(*, check_id: int, take: bool = False) -> None:
+    """Ask CitrusAd about the next stocked-out products, for at most ten minutes."""
+    stockout_check_run_service(check_id=check_id, take=take)
+
+
+@shared_task(name=TaskName.STOCKOUT_RECHECK, **_COMMON)
+def stockout_recheck() -> None:
+    """Continue a check whose worker stopped; ask again about re-sent products that landed."""
+    resumed, asked = stockout_checks_resume(), stockout_recheck_service()
+    if resumed or asked:
+        logger.info("stock-out check: %s resumed, %s re-sent products asked again", resumed, asked)
 
 
 @worker_ready.connect

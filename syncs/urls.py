@@ -1,10 +1,12 @@
 from django.urls import path, register_converter
 
 from syncs.views import (
+    alerts,
     audit,
     catalogs,
     customers,
     dashboard,
+    feeds,
     history,
     imports,
     operators,
@@ -34,6 +36,7 @@ urlpatterns = [
     path(
         "destinations/<str:name>/resume/", dashboard.destination_resume, name="destination_resume"
     ),
+    path("stockouts/check/", dashboard.stockout_check_now, name="stockout_check_now"),
     path("history/", history.batch_list, name="batch_list"),
     path("history/<id:pk>/", history.batch_detail, name="batch_detail"),
     path("history/<id:pk>/retry/", history.batch_retry, name="batch_retry"),
@@ -78,6 +81,15 @@ urlpatterns = [
     path("imports/<id:pk>/cancel/", imports.import_cancel, name="import_cancel"),
     path("imports/<id:pk>/revert/", imports.import_revert, name="import_revert"),
     path("imports/<id:pk>/errors.csv", imports.import_errors_csv, name="import_errors_csv"),
+    path("alerts/", alerts.alert_list, name="alert_list"),
+    path("alerts/<id:pk>/acknowledge/", alerts.alert_acknowledge, name="alert_acknowledge"),
+    path("alerts/test/", alerts.alert_channels_test, name="alert_channels_test"),
+    path("feeds/", feeds.feed_list_view, name="feed_list"),
+    path("feeds/<id:pk>/", feeds.feed_detail, name="feed_detail"),
+    path("feeds/<id:pk>/edit/", feeds.feed_edit, name="feed_edit"),
+    path("feeds/<id:pk>/run/", feeds.feed_run_view, name="feed_run"),
+    path("feeds/<id:pk>/schedule/", feeds.feed_schedule, name="feed_schedule"),
+    path("feeds/<id:pk>/delete/", feeds.feed_delete_view, name="feed_delete"),
     path("audit/", audit.audit_list, name="audit_list"),
     path("users/", users.user_list, name="user_list"),
     path("users/<id:pk>/", users.user_detail, name="user_detail"),

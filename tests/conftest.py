@@ -4,7 +4,13 @@ import pytest
 
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.worker_fixtures", "tests.silent_server"]
+pytest_plugins = [
+    "tests.sandbox_fixtures",
+    "tests.worker_fixtures",
+    "tests.silent_server",
+    "tests.file_servers",
+    "tests.alert_receivers",
+]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

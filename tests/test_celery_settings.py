@@ -90,3 +90,23 @@ def test_a_bulk_stock_action_someone_is_watching_runs_on_priority():
 
     assert TaskName.PRODUCT_BULK_STOCK in app.tasks
     assert _queue_of(TaskName.PRODUCT_BULK_STOCK) == Queue.PRIORITY
+
+
+def test_feeds_alerts_and_the_stock_out_check_are_routed_and_scheduled():
+    from celery.schedules import crontab
+
+    from syncs.queues import Queue, TaskName
+    from syncs.services.stockouts import CHECK_BUDGET_SECONDS
+
+    # Starting feeds and sending alerts never wait behind a bulk push.
+    assert _queue_of(TaskName.FEEDS_START_DUE) == Queue.PRIORITY
+    assert _queue_of(TaskName.ALERTS_EVALUATE) == Queue.PRIORITY
+    assert _queue_of(TaskName.FEED_RUN) == Queue.SYNC
+    assert _queue_of(TaskName.STOCKOUT_CHECK_RUN) == Queue.SYNC
+    schedule = app.conf.beat_schedule
+    assert schedule["feeds-tick"]["schedule"] <= 60
+    assert schedule["alerts-evaluate"]["schedule"] <= 60
+    assert schedule["stockout-check"]["schedule"] == crontab(minute=30, hour=4)
+    assert schedule["stockouts-tick"]["schedule"] <= 300
+    # A check's task stops well before Celery would kill it, and a continuation goes on.
+    assert app.conf.task_soft_time_limit > CHECK_BUDGET_SECONDS

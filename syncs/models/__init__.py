@@ -1,7 +1,16 @@
+from syncs.models.alert import (
+    Incident,
+    IncidentKind,
+    IncidentNotification,
+    IncidentStatus,
+    NotificationEvent,
+    NotificationStatus,
+)
 from syncs.models.audit import AuditEvent
 from syncs.models.bulk import BulkOutcome, BulkStatus, BulkStockAction, BulkStockItem
 from syncs.models.catalog import Catalog
 from syncs.models.customer import Customer
+from syncs.models.feed import Feed, FeedRun, FeedRunStatus, FeedRunTrigger
 from syncs.models.imports import (
     ImportChange,
     ImportEncoding,
@@ -12,6 +21,12 @@ from syncs.models.imports import (
 from syncs.models.order import Order, OrderItem
 from syncs.models.product import DeletionState, Product
 from syncs.models.security import AccessPolicy
+from syncs.models.stockout import (
+    StockoutCheck,
+    StockoutCheckItem,
+    StockoutCheckStatus,
+    StockoutFinding,
+)
 from syncs.models.sync import (
     BatchOutcome,
     BatchTrigger,
@@ -38,15 +53,29 @@ __all__ = [
     "Customer",
     "DeletionState",
     "Destination",
+    "Feed",
+    "FeedRun",
+    "FeedRunStatus",
+    "FeedRunTrigger",
     "ImportChange",
     "ImportEncoding",
     "ImportJob",
     "ImportKind",
     "ImportStatus",
+    "Incident",
+    "IncidentKind",
+    "IncidentNotification",
+    "IncidentStatus",
+    "NotificationEvent",
+    "NotificationStatus",
     "Order",
     "OrderItem",
     "Priority",
     "Product",
+    "StockoutCheck",
+    "StockoutCheckItem",
+    "StockoutCheckStatus",
+    "StockoutFinding",
     "SyncBatch",
     "SyncLease",
     "SyncKind",

@@ -1,6 +1,5 @@
 """A local emulation of CitrusAd's and Custobar's documented endpoints (tests, integrators)."""
 
-from syncs.sandbox.app import RecordedRequest
 from syncs.sandbox.config import (
     DEFAULT_API_KEY,
     DEFAULT_CUSTOBAR_TOKEN,
@@ -8,6 +7,7 @@ from syncs.sandbox.config import (
     DEFAULT_TEAM_ID,
     SandboxConfig,
 )
+from syncs.sandbox.replies import RecordedRequest
 from syncs.sandbox.server import SandboxServer
 
 __all__ = [

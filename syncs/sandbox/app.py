@@ -1,88 +1,28 @@
 """The sandbox's behaviour, independent of the socket server: route, authorise, validate, answer.
 
+The endpoints live by platform (`citrusad.py`, `custobar.py`, the webhook receiver in
+`webhooks.py`); this module holds the state, the routing, the faults and the control endpoints.
+
 `SandboxApp.handle` takes a parsed request and returns (status, headers, body bytes). All state
 sits behind one lock; the artificial latency is spent outside it, so slow answers overlap.
 """
 
-import base64
-import binascii
-import json
 import random
 import threading
 import time
-import uuid
 from collections import deque
-from dataclasses import asdict, dataclass, field
 from email.utils import formatdate
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from syncs.sandbox import validation as v
+from syncs.sandbox.citrusad import CitrusAdEndpoints
 from syncs.sandbox.config import SandboxConfig
+from syncs.sandbox.custobar import CustobarEndpoints
 from syncs.sandbox.ratelimit import AccountBuckets
+from syncs.sandbox.replies import BATCH_WRAPPERS, RecordedRequest, Reply, citrus_error, parse_body
 from syncs.sandbox.webhooks import WebhookReceiver
 
-JSON_TYPE = "application/json"
-TEXT_TYPE = "text/plain; charset=utf-8"
-BATCH_WRAPPERS = {
-    "/v1/catalogs": "catalogs",
-    "/v1/catalog-products": "catalogProducts",
-    "/v1/customers": "customers",
-    "/v1/orders": "orders",
-    "/api/customers/upload/": "customers",
-}
 
-
-@dataclass
-class RecordedRequest:
-    """One API request as the sandbox saw it (never its credentials)."""
-
-    index: int
-    method: str
-    path: str
-    query: dict[str, str]
-    json: object
-    status: int
-    response: object = None
-    at: float = field(default_factory=time.time)
-
-    def __getitem__(self, key):
-        return getattr(self, key)
-
-    @property
-    def items(self) -> list:
-        """The batch's items (catalogProducts, customers, orders, catalogs), or []."""
-        wrapper = BATCH_WRAPPERS.get(self.path)
-        if wrapper and isinstance(self.json, dict) and isinstance(self.json.get(wrapper), list):
-            return self.json[wrapper]
-        return []
-
-    def to_dict(self, *, bodies: bool = True) -> dict:
-        data = asdict(self)
-        if not bodies:
-            data.pop("json")
-            data.pop("response")
-        return data
-
-
-class Reply:
-    def __init__(self, status: int, body=None, *, headers: dict | None = None, text: str = ""):
-        self.status = status
-        self.body = body
-        self.text = text
-        self.headers = headers or {}
-
-    def encode(self) -> tuple[int, dict[str, str], bytes]:
-        if self.text:
-            return self.status, {"Content-Type": TEXT_TYPE, **self.headers}, self.text.encode()
-        payload = json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode()
-        return self.status, {"Content-Type": JSON_TYPE, **self.headers}, payload
-
-
-def citrus_error(status: int, message: str, info: list | None = None) -> Reply:
-    return Reply(status, {"message": message, "additionalInfo": info or []})
-
-
-class SandboxApp:
+class SandboxApp(CitrusAdEndpoints, CustobarEndpoints):
     def __init__(self, config: SandboxConfig):
         self.initial_config = config
         self.lock = threading.Lock()
@@ -171,7 +111,7 @@ class SandboxApp:
         return reply.encode()
 
     def _api(self, method, path, query, headers, body, generation) -> Reply:
-        parsed, reply = _parse_body(body) if method in ("POST", "PUT") else (None, None)
+        parsed, reply = parse_body(body) if method in ("POST", "PUT") else (None, None)
         if reply is None:
             reply = self._faults(self.config, path)
         if generation != self.generation:
@@ -307,252 +247,6 @@ class SandboxApp:
             text=f"Too Many Requests: this account may send {per_minute} requests a minute.",
         )
 
-    def _citrus_auth(self, headers) -> tuple[str, Reply | None]:
-        scheme, _, credential = (headers.get("Authorization") or "").partition(" ")
-        team = self.config.api_keys.get(credential.strip()) if scheme.lower() == "basic" else None
-        if team is None:
-            return "", Reply(401, text="Unauthorized")
-        return team, None
-
-    def _custobar_auth(self, headers) -> Reply | None:
-        config = self.config
-        scheme, _, credential = (headers.get("Authorization") or "").partition(" ")
-        credential = credential.strip()
-        if not scheme:
-            return Reply(401, {"detail": "Authentication credentials were not provided."})
-        if (
-            scheme.lower() == "token"
-            and config.custobar_token
-            and credential == config.custobar_token
-        ):
-            return None
-        if scheme.lower() == "basic" and config.custobar_username:
-            try:
-                decoded = base64.b64decode(credential, validate=True).decode()
-            except (binascii.Error, UnicodeDecodeError):
-                decoded = ""
-            if decoded == f"{config.custobar_username}:{config.custobar_password}":
-                return None
-        return Reply(401, {"detail": "Invalid username/password or token."})
-
-    # --- CitrusAd ---
-
-    def _batch(self, body, wrapper: str, check) -> tuple[list | None, Reply | None]:
-        items, problems = v.batch_items(body, wrapper, self.config.max_items)
-        if items is not None and not problems:
-            for index, item in enumerate(items):
-                check(problems, f"{wrapper}[{index}]", item)
-        if problems:
-            return None, citrus_error(400, _summary(problems), problems[:50])
-        return items, None
-
-    def _catalogs_create(self, team: str, body) -> Reply:
-        items, error = self._batch(body, "catalogs", v.check_catalog)
-        if error:
-            return error
-        created = []
-        with self.lock:
-            # Not idempotent, like CitrusAd: the same name twice makes two catalogs.
-            for item in items:
-                catalog = {"id": str(uuid.uuid4()), "name": item["name"], "teamId": team}
-                self.catalogs[catalog["id"]] = catalog
-                created.append(catalog)
-        return self._answer({"catalogs": created}, "catalogs")
-
-    def _products_upsert(self, team: str, body) -> Reply:
-        items, error = self._batch(body, "catalogProducts", v.check_product)
-        if error:
-            return error
-        config = self.config
-        rejected = v.Problems()
-        for index, item in enumerate(items):
-            where = f"catalogProducts[{index}]"
-            if item["gtin"] in config.reject_gtins:
-                rejected.add("PRODUCT_REJECTED", where, f"gtin {item['gtin']} was rejected")
-            if config.require_known_catalogs and item["catalogId"] not in self.catalogs:
-                rejected.add("CATALOG_NOT_FOUND", f"{where}.catalogId", "no such catalog")
-        if rejected:
-            return citrus_error(400, _summary(rejected), rejected)
-        answered = []
-        visible_at = time.monotonic() + config.ingest_delay_ms / 1000
-        with self.lock:
-            for item in items:
-                product = {
-                    "teamId": team,
-                    "catalogId": item["catalogId"],
-                    "gtin": item["gtin"],
-                    "inventory": item.get("inventory", 1),  # CitrusAd's default when omitted
-                    "price": v.to_number(item.get("price")),
-                    "tags": list(item.get("tags") or []),
-                    "filters": list(item.get("filters") or []),
-                    "groups": list(item.get("groups") or []),
-                    "profit": v.to_number(item.get("profit")),
-                }
-                if item.get("sellerId"):
-                    product["sellerId"] = item["sellerId"]
-                key = (team, item["catalogId"], item["gtin"], item.get("sellerId") or "")
-                self.products[key] = product
-                self.product_visible_at[key] = visible_at
-                answered.append(product)
-        return self._answer({"catalogProducts": answered}, "catalogProducts")
-
-    def _product_get(self, key: tuple) -> Reply:
-        with self.lock:
-            product = self.products.get(key)
-            visible = product is not None and self.product_visible_at[key] <= time.monotonic()
-        if not visible:
-            return citrus_error(404, "product not found")
-        return Reply(200, product)
-
-    def _product_delete(self, key: tuple) -> Reply:
-        with self.lock:
-            product = self.products.pop(key, None)
-            self.product_visible_at.pop(key, None)
-        if product is None:
-            return citrus_error(404, "product not found")
-        return Reply(200, {})
-
-    def _customers_upsert(self, team: str, body) -> Reply:
-        items, error = self._batch(body, "customers", v.check_citrus_customer)
-        if error:
-            return error
-        rejected = v.Problems()
-        for index, item in enumerate(items):
-            if item.get("id") and item["id"] in self.config.reject_customers:
-                rejected.add(
-                    "CUSTOMER_REJECTED", f"customers[{index}]", f"id {item['id']} was rejected"
-                )
-        if rejected:
-            return citrus_error(400, _summary(rejected), rejected)
-        answered = []
-        with self.lock:
-            for item in items:
-                customer = {
-                    "targetingData": item.get("targetingData") or {},
-                    "gender": item.get("gender") or "Other",
-                    "teamId": team,
-                    "postcode": item.get("postcode") or "",
-                    "suburb": item.get("suburb") or "",
-                    "id": item.get("id") or str(uuid.uuid4()),
-                    "yearOfBirth": item.get("yearOfBirth") or 0,
-                }
-                self.customers[(team, customer["id"])] = customer
-                answered.append(customer)
-        return self._answer({"customers": answered}, "customers")
-
-    def _orders_upsert(self, team: str, body) -> Reply:
-        items, error = self._batch(body, "orders", v.check_order)
-        if error:
-            return error
-        rejected = v.Problems()
-        for index, item in enumerate(items):
-            for order_item in item["orderItems"]:
-                if order_item["gtin"] in self.config.reject_gtins:
-                    rejected.add(
-                        "ORDER_REJECTED",
-                        f"orders[{index}]",
-                        f"gtin {order_item['gtin']} was rejected",
-                    )
-        if rejected:
-            return citrus_error(400, _summary(rejected), rejected)
-        answered = []
-        with self.lock:
-            for item in items:
-                order = {
-                    "adIds": item.get("adIds"),
-                    "teamId": item.get("teamId") or team,
-                    "customerId": item.get("customerId") or "",
-                    "sessionId": item.get("sessionId"),
-                    "id": item.get("id") or str(uuid.uuid4()),
-                    "orderItems": [_order_item(order_item) for order_item in item["orderItems"]],
-                    "orderDate": item["orderDate"],
-                }
-                self.orders[(team, order["id"])] = order
-                answered.append(order)
-        return self._answer({"orders": answered}, "orders")
-
-    def _answer(self, body: dict, wrapper: str) -> Reply:
-        """A 200, unless a `mismatch_next` fault garbles it the way `mismatch_mode` says."""
-        with self.lock:
-            if not self._take("mismatch_next"):
-                return Reply(200, body)
-            mode = self.config.mismatch_mode
-        if mode == "garble":
-            return Reply(200, text="OK")
-        if mode == "reverse":
-            return Reply(200, {wrapper: body[wrapper][::-1]})
-        return Reply(200, {wrapper: body[wrapper][:-1]})
-
-    # --- Custobar ---
-
-    def _custobar_upload(self, body) -> Reply:
-        items, problems = v.batch_items(body, "customers", self.config.max_items)
-        if items is not None and not problems:
-            for index, item in enumerate(items):
-                v.check_custobar_customer(problems, f"customers[{index}]", item)
-                identifiers = {str(item.get(k)) for k in v.CUSTOBAR_IDENTIFIERS if item.get(k)}
-                if identifiers & set(self.config.reject_customers):
-                    problems.add(
-                        "CUSTOMER_REJECTED", f"customers[{index}]", "customer was rejected"
-                    )
-        if problems:
-            return Reply(
-                400, {"error": _summary(problems), "errors": [p["message"] for p in problems[:50]]}
-            )
-        with self.lock:
-            for item in items:
-                self._custobar_apply(item)
-            if self._take("mismatch_next"):
-                return (
-                    Reply(200, text="OK")
-                    if self.config.mismatch_mode == "garble"
-                    else Reply(200, {"response": "queued"})
-                )
-        return Reply(200, {"response": "ok"})
-
-    def _custobar_apply(self, item: dict) -> None:
-        """Custobar's merge: only sent keys change, "" removes one, list edits add/remove."""
-        record_id = next(
-            (
-                self.custobar_index[(key, str(item[key]))]
-                for key in v.CUSTOBAR_IDENTIFIERS
-                if item.get(key) and (key, str(item[key])) in self.custobar_index
-            ),
-            None,
-        )
-        if record_id is None:
-            record_id = len(self.custobar) + 1
-            self.custobar[record_id] = {}
-        record = self.custobar[record_id]
-        for key, value in item.items():
-            base, _, edit = key.partition(".")
-            if edit in ("add", "remove"):
-                values = [value] if isinstance(value, str) else value
-                current = record.get(base) or []
-                current = [current] if isinstance(current, str) else list(current)
-                if edit == "add":
-                    current += [x for x in values if x not in current]
-                else:
-                    current = [x for x in current if x not in values]
-                record[base] = current
-            elif value == "":
-                record.pop(key, None)
-            elif key in ("is_deleted", "is_forgotten"):
-                # Neither can be undone: false is ignored once true.
-                record[key] = record.get(key, False) or value
-            elif key == "mailing_lists" and isinstance(value, str):
-                record[key] = [value]
-            else:
-                record[key] = value
-        if record.get("is_forgotten"):
-            keep = {"external_id", "is_deleted", "is_forgotten"}
-            for key in list(record):
-                if key not in keep:
-                    record.pop(key)
-        for key in v.CUSTOBAR_IDENTIFIERS:
-            if record.get(key):
-                self.custobar_index[(key, str(record[key]))] = record_id
-
     # --- control endpoints ---
 
     def _control(self, method: str, path: str, query: dict, body: bytes) -> Reply:
@@ -579,7 +273,7 @@ class SandboxApp:
         if (method, name) == ("GET", "config"):
             return Reply(200, self.config.public())
         if (method, name) == ("POST", "config"):
-            parsed, error = _parse_body(body)
+            parsed, error = parse_body(body)
             if error:
                 return error
             if not isinstance(parsed, dict):
@@ -592,7 +286,7 @@ class SandboxApp:
             since = query.get("since", "0")
             return Reply(200, self.webhooks.listing(since=int(since) if since.isdigit() else 0))
         if (method, name) == ("POST", "webhook-secrets"):
-            parsed, error = _parse_body(body)
+            parsed, error = parse_body(body)
             secret = parsed.get("secret") if isinstance(parsed, dict) else None
             if error or not isinstance(secret, str) or not secret.startswith("whsec_"):
                 return Reply(400, {"message": 'Send {"secret": "whsec_…"}.'})
@@ -604,29 +298,3 @@ class SandboxApp:
             with self.lock:
                 return Reply(200, {"requests": self.request_count, "endpoints": self.stats})
         return Reply(404, {"message": f"No control endpoint {method} {path}."})
-
-
-def _parse_body(body: bytes):
-    if not body:
-        return None, None
-    try:
-        return json.loads(body), None
-    except (ValueError, UnicodeDecodeError):
-        return None, citrus_error(400, "The request body is not valid JSON.")
-
-
-def _summary(problems: list[dict]) -> str:
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return f"{problems[0]['message']}{more}"
-
-
-def _order_item(item: dict) -> dict:
-    return {
-        "regularUnitPrice": v.to_number(item["regularUnitPrice"]),
-        "citrusDiscountAmount": v.to_number(item.get("citrusDiscountAmount")),
-        "gtin": item["gtin"],
-        "adId": item.get("adId"),
-        "quantity": item["quantity"],
-        "substitutedFor": item.get("substitutedFor"),
-        "totalOrderItemPriceAfterDiscounts": v.to_number(item["totalOrderItemPriceAfterDiscounts"]),
-    }

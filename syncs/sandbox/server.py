@@ -4,8 +4,9 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from syncs.sandbox.app import RecordedRequest, SandboxApp
+from syncs.sandbox.app import SandboxApp
 from syncs.sandbox.config import SandboxConfig
+from syncs.sandbox.replies import RecordedRequest
 
 logger = logging.getLogger("syncs.sandbox")
 

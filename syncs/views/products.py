@@ -17,6 +17,7 @@ from syncs.selectors.bulk_stock import (
 )
 from syncs.selectors.history import field_history_list
 from syncs.selectors.products import product_get, product_search_page
+from syncs.selectors.stockouts import product_last_verified_dark
 from syncs.selectors.sync_batches import sync_batch_for_key
 from syncs.services.bulk_stock import bulk_stock_start
 from syncs.services.live_check import product_live_check
@@ -183,6 +184,7 @@ def product_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "can_check": request.user.has_perm("syncs.check_product_live"),
         "can_delete": request.user.has_perm("syncs.request_product_deletion"),
         "can_retry": request.user.has_perm("syncs.retry_sync"),
+        "verified_dark": product_last_verified_dark(product=product),
     }
     return render_page(request, "products/detail.html", context)
 

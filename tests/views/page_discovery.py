@@ -18,7 +18,12 @@ from django.urls.resolvers import RoutePattern
 # Django's own admin is not ours to fuzz; its access rules are tested in tests/views/test_users.py.
 SKIPPED_NAMESPACES = {"admin"}
 # First path segments whose model name does not say it.
-SEGMENT_MODELS = {"history": "syncs.SyncBatch", "imports": "syncs.ImportJob", "users": "auth.User"}
+SEGMENT_MODELS = {
+    "history": "syncs.SyncBatch",
+    "imports": "syncs.ImportJob",
+    "users": "auth.User",
+    "alerts": "syncs.Incident",
+}
 _PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
 

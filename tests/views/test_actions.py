@@ -246,7 +246,7 @@ def test_catalog_create_with_an_empty_name_says_so(client, admin_user):
     assert 'class="error"' in response.content.decode()
 
 
-def test_resume_a_paused_destination(client, admin_user, support):
+def test_resume_a_paused_destination(client, admin_user, support, sandbox):
     from syncs.models import Destination
 
     Destination.objects.filter(name="citrusad").update(paused=True, paused_reason="HTTP 401")

@@ -9,6 +9,7 @@ sent. docs/ARCHITECTURE.md ("The push engine") tells the whole story; one concer
               rejected batch
 - `outcomes`  confirm / fail / unknown / back off, applied to a request's rows and counted
 - `pausing`   pausing and resuming a destination
+- `pacing`    one rate per destination account across workers and hosts (GCRA in Redis, AIMD)
 - `drain`     the `Drain` object: `run()` reads top to bottom and says what overlaps with what
 - `sweep`     the beat's safety net, backoff wake-ups, and `sync_run` (push in-process)
 """

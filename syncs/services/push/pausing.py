@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from syncs.destinations import Destination, destination_get
+from syncs.destinations import Destination, DestinationNotConfigured, destination_get
 from syncs.models import Destination as DestinationSwitch
 from syncs.models import SyncKind
 from syncs.services.audit import audit_event_record
@@ -96,3 +96,24 @@ def destination_resume(*, destination: str, actor: AbstractBaseUser | None) -> D
                     )
                 )
     return row
+
+
+def destination_resume_checked(
+    *, destination: str, actor: AbstractBaseUser | None
+) -> tuple[bool, list[str]]:
+    """Ask the remote first whether it takes the credentials now, and resume only if it does.
+
+    Resuming with credentials still wrong would only pause it again at the first push; this
+    way the person who clicked Resume reads why at once. Returns (resumed, what the check said).
+    """
+    try:
+        target = destination_get(destination)
+    except ValueError:
+        raise ValidationError(f"Unknown destination {destination!r}.") from None
+    try:
+        ok, lines = target.check(target.client())
+    except DestinationNotConfigured as exc:
+        ok, lines = False, [str(exc)]
+    if ok:
+        destination_resume(destination=destination, actor=actor)
+    return ok, lines
