@@ -16,6 +16,13 @@ from syncs.models import (
     SyncKind,
 )
 from syncs.models.webhook import WEBHOOK_KINDS
+from syncs.selectors.audit import AUDIT_SORTS
+from syncs.selectors.customers import CUSTOMER_SORTS
+from syncs.selectors.imports import IMPORT_SORTS
+from syncs.selectors.orders import ORDER_SORTS
+from syncs.selectors.pagination import Paging
+from syncs.selectors.products import PRODUCT_SORTS
+from syncs.selectors.sync_batches import BATCH_SORTS
 
 _ANY = [("", "Any")]
 MAX_ID = 2**63 - 1  # PostgreSQL bigint: a larger id would be a database error, not a message
@@ -47,7 +54,39 @@ def _keyset_field() -> forms.IntegerField:
     )
 
 
-class BatchFilterForm(forms.Form):
+class ListForm(forms.Form):
+    """What every list takes besides its search: the order, and which page of it.
+
+    `SORTS` are the orders a list offers (indexed columns only: "-" for descending); the
+    first is its default. `CURSOR` names the list's "next page" parameter (a row id).
+    """
+
+    SORTS: tuple[str, ...] = ("id",)
+    CURSOR = "after"
+    sort = forms.ChoiceField(required=False, choices=(), widget=forms.HiddenInput)
+    back = _keyset_field()
+    page = forms.IntegerField(
+        min_value=1, max_value=10**6, required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sort"].choices = [("", "")] + [(sort, sort) for sort in self.SORTS]
+
+    def paging(self) -> Paging:
+        data = self.cleaned_data if self.is_valid() else {}
+        return Paging(
+            sort=data.get("sort") or "",
+            after=data.get(self.CURSOR),
+            back=data.get("back"),
+            number=data.get("page") or 1,
+        )
+
+
+class BatchFilterForm(ListForm):
+    SORTS = BATCH_SORTS
+    CURSOR = "before"
+
     destination = forms.ChoiceField(choices=lambda: _ANY + destination_choices(), required=False)
     kind = forms.ChoiceField(choices=_ANY + SyncKind.choices, required=False)
     outcome = forms.ChoiceField(choices=_ANY + BatchOutcome.choices, required=False)
@@ -82,7 +121,6 @@ class BatchFilterForm(forms.Form):
             "since": at_midnight(data.get("since")),
             "until": at_midnight(until + datetime.timedelta(days=1)) if until else None,
             "key": (data.get("key") or "").strip(),
-            "before_id": data.get("before"),
         }
 
 
@@ -96,7 +134,22 @@ SYNC_CHOICES = [
 ]
 
 
-class ProductSearchForm(forms.Form):
+class ProductSearchForm(ListForm):
+    SORTS = PRODUCT_SORTS
+    SORT_LABELS = {
+        "id": "Oldest first",
+        "-id": "Newest first",
+        "gtin": "GTIN, 0→9",
+        "-gtin": "GTIN, 9→0",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sort"].widget = forms.Select()
+        self.fields["sort"].choices = [("", "Oldest first")] + [
+            (sort, self.SORT_LABELS[sort]) for sort in self.SORTS[1:]
+        ]
+
     q = forms.CharField(
         label="GTIN or name",
         max_length=200,
@@ -191,7 +244,7 @@ class RetryForm(forms.Form):
     object_id = forms.IntegerField(min_value=1, max_value=MAX_ID)
 
 
-class SearchForm(forms.Form):
+class SearchForm(ListForm):
     q = forms.CharField(
         label="Search",
         max_length=200,
@@ -201,11 +254,28 @@ class SearchForm(forms.Form):
     after = _keyset_field()
 
 
-class PageForm(forms.Form):
+class CustomerSearchForm(SearchForm):
+    SORTS = CUSTOMER_SORTS
+
+
+class OrderSearchForm(SearchForm):
+    SORTS = ORDER_SORTS
+
+
+class PageForm(ListForm):
     after = _keyset_field()
 
 
-class AuditFilterForm(forms.Form):
+class ImportListForm(ListForm):
+    SORTS = IMPORT_SORTS
+    CURSOR = "before"
+    before = _keyset_field()
+
+
+class AuditFilterForm(ListForm):
+    SORTS = AUDIT_SORTS
+    CURSOR = "before"
+
     actor = forms.CharField(label="User", max_length=150, required=False)
     action = forms.CharField(max_length=50, required=False)
     object_kind = forms.CharField(label="Object kind", max_length=30, required=False)

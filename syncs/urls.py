@@ -44,6 +44,7 @@ urlpatterns = [
     path("sync/retry-failed/", history.retry_all_failed, name="retry_all_failed"),
     path("products/", products.product_search, name="product_search"),
     path("products/bulk-stock/", products.product_bulk_stock, name="product_bulk_stock"),
+    path("products/export.csv", products.product_export, name="product_export"),
     path("products/bulk/<id:pk>/", products.product_bulk_detail, name="product_bulk_detail"),
     path("products/<id:pk>/", products.product_detail, name="product_detail"),
     path("products/<id:pk>/chip/", products.product_chip, name="product_chip"),
@@ -51,6 +52,7 @@ urlpatterns = [
     path("products/<id:pk>/live/", products.product_live, name="product_live"),
     path("products/<id:pk>/delete/", products.product_delete_view, name="product_delete"),
     path("customers/", customers.customer_search, name="customer_search"),
+    path("customers/export.csv", customers.customer_export, name="customer_export"),
     path("customers/<id:pk>/", customers.customer_detail, name="customer_detail"),
     path(
         "customers/<id:pk>/forget/",

@@ -1,7 +1,9 @@
 """The audit log: who did what to which object."""
 
 from syncs.models import AuditEvent
-from syncs.selectors.pagination import PAGE_SIZE, keyset_page
+from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
+
+AUDIT_SORTS = ("-id", "id")
 
 
 def audit_event_list(
@@ -10,10 +12,9 @@ def audit_event_list(
     action: str = "",
     object_kind: str = "",
     object_id: str = "",
-    before_id: int | None = None,
-    limit: int = PAGE_SIZE,
-) -> tuple[list[AuditEvent], int | None]:
-    """Events newest first, filtered; returns the page and the `before_id` of the next."""
+    paging: Paging = FIRST_PAGE,
+) -> Page[AuditEvent]:
+    """Events newest first (or oldest), filtered."""
     given = {
         "actor_name": actor,
         "action": action,
@@ -21,7 +22,7 @@ def audit_event_list(
         "object_id": object_id,
     }
     qs = AuditEvent.objects.filter(**{name: value for name, value in given.items() if value})
-    return keyset_page(qs, cursor=before_id, limit=limit, newest_first=True)
+    return keyset_page(qs, paging=paging, sorts=AUDIT_SORTS)
 
 
 def audit_event_for(*, object_kind: str, object_id: str | int, limit: int = 20) -> list[AuditEvent]:

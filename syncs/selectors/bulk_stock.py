@@ -18,7 +18,7 @@ from syncs.models import (
     SyncState,
     SyncStatus,
 )
-from syncs.selectors.pagination import PAGE_SIZE, keyset_page
+from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
 from syncs.selectors.products import product_attach_states, product_choice, product_stock_outcome
 from syncs.selectors.sync_states import WAITING_STATUSES
 
@@ -141,10 +141,10 @@ def bulk_stock_push_summary(*, action: BulkStockAction) -> PushSummary:
 
 
 def bulk_stock_items_page(
-    *, action: BulkStockAction, after_id: int | None = None, limit: int = PAGE_SIZE
-) -> tuple[list[BulkStockItem], int | None]:
+    *, action: BulkStockAction, paging: Paging = FIRST_PAGE
+) -> Page[BulkStockItem]:
     """One page of the action's products, each with its outcome and `product.sync_state`."""
     qs = BulkStockItem.objects.filter(action=action).select_related("product__catalog")
-    items, next_id = keyset_page(qs, cursor=after_id, limit=limit)
-    product_attach_states(products=[item.product for item in items])
-    return items, next_id
+    page = keyset_page(qs, paging=paging, sorts=("id",), count=False)
+    product_attach_states(products=[item.product for item in page.rows])
+    return page

@@ -1,16 +1,16 @@
 """Customers: search by exact id, email or phone, or by name words."""
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from syncs.destinations import destination_get, destination_names_for_kind
 from syncs.models import Customer, SyncKind
 from syncs.search import phone_forms
-from syncs.selectors.pagination import PAGE_SIZE, keyset_page
+from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
+
+CUSTOMER_SORTS = ("id", "-id", "email", "-email")  # the primary key and customer_email_idx
 
 
-def customer_search(
-    *, q: str = "", after_id: int | None = None, limit: int = PAGE_SIZE
-) -> tuple[list[Customer], int | None]:
+def customer_search_queryset(*, q: str = "") -> QuerySet[Customer]:
     """Customers by exact id, email or phone, part of an email, or name words.
 
     "aino@" and "@example.org" find by part of the email; a phone number is found however it
@@ -29,7 +29,12 @@ def customer_search(
         for word in q.split()[:4]:
             words &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
         qs = qs.filter(exact | words)
-    return keyset_page(qs, cursor=after_id, limit=limit)
+    return qs
+
+
+def customer_search(*, q: str = "", paging: Paging = FIRST_PAGE) -> Page[Customer]:
+    """One page of `customer_search_queryset`, with the count of matches."""
+    return keyset_page(customer_search_queryset(q=q), paging=paging, sorts=CUSTOMER_SORTS)
 
 
 def _customers_with_phone(phones: dict[str, set[str]]) -> list[int]:

@@ -1,15 +1,15 @@
 """Import jobs: the list, one job, and the real import that followed a dry run."""
 
 from syncs.models import ImportJob, ImportStatus
-from syncs.selectors.pagination import PAGE_SIZE, keyset_page
+from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
+
+IMPORT_SORTS = ("-id", "id")
 
 
-def import_job_list(
-    *, before_id: int | None = None, limit: int = PAGE_SIZE
-) -> tuple[list[ImportJob], int | None]:
-    """Jobs newest first; returns the page and the `before_id` of the next."""
+def import_job_list(*, paging: Paging = FIRST_PAGE) -> Page[ImportJob]:
+    """Jobs, newest first unless sorted otherwise."""
     qs = ImportJob.objects.select_related("catalog", "created_by")
-    return keyset_page(qs, cursor=before_id, limit=limit, newest_first=True)
+    return keyset_page(qs, paging=paging, sorts=IMPORT_SORTS)
 
 
 def import_job_get(*, job_id: int) -> ImportJob | None:

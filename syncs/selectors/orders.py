@@ -7,16 +7,17 @@ from django.db.models.functions import Reverse
 
 from syncs.models import Customer, Order, OrderItem, Product
 from syncs.search import order_id_without_prefix
-from syncs.selectors.pagination import PAGE_SIZE, keyset_page
+from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
+
+# The primary key, order_date_idx and the unique order_id.
+ORDER_SORTS = ("id", "-id", "-order_date", "order_date", "order_id", "-order_id")
 
 
-def order_search(
-    *, q: str = "", after_id: int | None = None, limit: int = PAGE_SIZE
-) -> tuple[list[Order], int | None]:
+def order_search(*, q: str = "", paging: Paging = FIRST_PAGE) -> Page[Order]:
     """Orders by order id (exact or prefix), customer id, or order id without its prefix.
 
-    "10023" finds "ORD-10023" when nothing starts with it; the orders found that way carry
-    `found_without_prefix`, so the page can say how they were found (and that several are).
+    "10023" finds "ORD-10023" when nothing starts with it; the page's notes then say how the
+    orders were found (and that there are several, when there are).
     """
     qs = Order.objects.annotate(item_count=Count("items"))
     q = q.strip()
@@ -26,10 +27,13 @@ def order_search(
         if not Order.objects.filter(found).exists() and (ids := _orders_ending_with(q)):
             found, by_suffix = Q(pk__in=ids), True
         qs = qs.filter(found)
-    page, next_id = keyset_page(qs, cursor=after_id, limit=limit)
-    for order in page:
-        order.found_without_prefix = by_suffix
-    return page, next_id
+    page = keyset_page(qs, paging=paging, sorts=ORDER_SORTS)
+    if by_suffix:
+        ends = "the ids of these orders end with it. Which one?"
+        if len(page.rows) == 1:
+            ends = "the id of this order ends with it."
+        page.notes.append(f"No order id starts with “{q}”: {ends}")
+    return page
 
 
 SUFFIX_CANDIDATES = 50

@@ -17,12 +17,13 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Concat
 from psycopg.errors import QueryCanceled
 
 from syncs.destinations.citrusad import NAME as CITRUSAD
 from syncs.models import BulkOutcome, Product, SyncKind, SyncState, SyncStatus
 from syncs.search import Unaccent, fold, gtin_form_name, gtin_scan_forms
-from syncs.selectors.pagination import PAGE_SIZE, keyset_page
+from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
 from syncs.selectors.sync_states import WAITING_STATUSES
 
 _WORD = re.compile(r"\w+")
@@ -130,19 +131,21 @@ def product_stock_outcome(*, state: str) -> Case:
     )
 
 
-def product_search_page(
-    *, after_id: int | None = None, limit: int = PAGE_SIZE, **search
-) -> tuple[list[Product], int | None]:
-    """One page of `product_search` by id, with sync states; returns (page, next after_id)."""
+PRODUCT_SORTS = ("id", "-id", "gtin", "-gtin")  # the primary key and product_gtin_idx
+
+
+def product_search_page(*, paging: Paging = FIRST_PAGE, **search) -> Page[Product]:
+    """One page of `product_search` with sync states attached, and the count of matches."""
     narrow = bool(search.get("q", "").strip())
-    page, next_id = keyset_page(
+    page = keyset_page(
         product_search(**search).select_related("catalog"),
-        cursor=after_id,
-        limit=limit,
-        fetch=lambda qs, n: _first_by_id(qs, n, narrow=narrow),
+        paging=paging,
+        sorts=PRODUCT_SORTS,
+        fetch=lambda qs, order, start, n: _first_in_order(qs, order, start, n, narrow=narrow),
     )
-    _note_matched_forms(page, q=search.get("q", "").strip())
-    return product_attach_states(products=page), next_id
+    _note_matched_forms(page.rows, q=search.get("q", "").strip())
+    product_attach_states(products=page.rows)
+    return page
 
 
 def _note_matched_forms(products: list[Product], *, q: str) -> None:
@@ -153,32 +156,45 @@ def _note_matched_forms(products: list[Product], *, q: str) -> None:
         product.matched_form = gtin_form_name(product.gtin) if differs else ""
 
 
-# How long the "walk the ids in order" plan may take before the search asks the indexes instead.
+# How long the "walk the index in order" plan may take before the search asks the others.
 FAST_PLAN_MS = 15
 
 
-def _first_by_id(qs: QuerySet[Product], n: int, *, narrow: bool) -> list[Product]:
-    """The first `n` rows by id, with a plan that suits how many rows match.
+def _first_in_order(
+    qs: QuerySet[Product], order: list[str], start: int, n: int, *, narrow: bool
+) -> list[Product]:
+    """Rows [start, start + n) in `order`, with a plan that suits how many rows match.
 
-    PostgreSQL walks the primary key and filters, which is quick when many rows match and slow
-    when few or none do: it cannot tell from word statistics. So the walk gets FAST_PLAN_MS;
-    past that, the words are rare, and ordering by `id + 0` makes it collect the matches from
-    the name and sync indexes first and sort those. Both plans give the same rows.
+    PostgreSQL walks the index of the order (the primary key, the gtin) and filters, which is
+    quick when many rows match and slow when few or none do: it cannot tell from word
+    statistics. So the walk gets FAST_PLAN_MS; past that, the words are rare, and ordering by
+    expressions no index holds (`id + 0`, `gtin || ''`) makes it collect the matches from the
+    name and sync indexes first and sort those. Both plans give the same rows.
     """
     if connection.vendor != "postgresql" or not narrow:
-        return list(qs.order_by("id")[:n])
+        return list(qs.order_by(*order)[start : start + n])
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL statement_timeout = {int(FAST_PLAN_MS)}")
-            page = list(qs.order_by("id")[:n])
+            page = list(qs.order_by(*order)[start : start + n])
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL statement_timeout = DEFAULT")
             return page
     except OperationalError as exc:
         if not isinstance(exc.__cause__, QueryCanceled):
             raise
-    return list(qs.order_by(ExpressionWrapper(F("id") + 0, output_field=BigIntegerField()))[:n])
+    return list(qs.order_by(*(_unindexed(o) for o in order))[start : start + n])
+
+
+def _unindexed(spec: str):
+    """The same order as `spec`, through an expression no index holds."""
+    column = spec.lstrip("-")
+    if column == "id":
+        expression = ExpressionWrapper(F("id") + 0, output_field=BigIntegerField())
+    else:
+        expression = Concat(F(column), Value(""), output_field=CharField())
+    return expression.desc() if spec.startswith("-") else expression.asc()
 
 
 def product_attach_states(*, products: list[Product]) -> list[Product]:

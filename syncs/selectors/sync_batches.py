@@ -10,7 +10,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from syncs.models import SyncBatch, SyncState
-from syncs.selectors.pagination import PAGE_SIZE, keyset_page
+from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
 from syncs.selectors.sync_states import FailedRow, failed_rows
 
 
@@ -56,6 +56,9 @@ def _key_filter(key: str) -> Q:
     return Q(keys__icontains=json.dumps(key))
 
 
+BATCH_SORTS = ("-id", "id")  # newest or oldest first: the primary key
+
+
 def sync_batch_list(
     *,
     destination: str = "",
@@ -65,10 +68,9 @@ def sync_batch_list(
     until: datetime.datetime | None = None,
     key: str = "",
     key_kinds: list[str] | None = None,
-    before_id: int | None = None,
-    limit: int = PAGE_SIZE,
-) -> tuple[list[SyncBatch], int | None]:
-    """Batches newest first; returns the page and the id to pass as `before_id` for the next.
+    paging: Paging = FIRST_PAGE,
+) -> Page[SyncBatch]:
+    """Batches, newest first unless sorted otherwise, filtered.
 
     `key_kinds` limits a `key` search to those kinds: whether a customer id was ever sent is
     itself personal data for a role that may not see customers.
@@ -87,7 +89,7 @@ def sync_batch_list(
         qs = qs.filter(_key_filter(key))
         if key_kinds is not None:
             qs = qs.filter(kind__in=key_kinds)
-    return keyset_page(qs, cursor=before_id, limit=limit, newest_first=True)
+    return keyset_page(qs, paging=paging, sorts=BATCH_SORTS)
 
 
 def sync_batch_get(*, batch_id: int) -> SyncBatch | None:

@@ -113,3 +113,52 @@ def percent(share: float) -> str:
     """0.2 -> "20 %"; 0.125 -> "12.5 %"."""
     value = round(float(share or 0) * 100, 1)
     return f"{value:g} %"
+
+
+# The parameters that say where in a list a page is: a new order or search starts at page 1.
+PAGING_PARAMS = ("after", "before", "back", "page")
+
+
+@register.simple_tag(takes_context=True)
+def list_url(context, **changes) -> str:
+    """This list's URL with its search kept, its paging dropped, and `changes` applied."""
+    request = context["request"]
+    query = request.GET.copy()
+    for name in PAGING_PARAMS:
+        query.pop(name, None)
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value not in (None, ""):
+            query[name] = value
+    return f"{request.path}?{query.urlencode()}"
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, label: str, column: str, target: str = "#results") -> SafeString:
+    """A column header that sorts the list by `column`, and again the other way round."""
+    current = context["page"].sort
+    if current == column:
+        state, next_sort, mark = "ascending", f"-{column}", " ▲"
+    elif current == f"-{column}":
+        state, next_sort, mark = "descending", column, " ▼"
+    else:
+        state, next_sort, mark = "none", column, ""
+    url = list_url(context, sort=next_sort)
+    return format_html(
+        '<th scope="col" aria-sort="{}"><a href="{}" hx-get="{}" hx-target="{}" '
+        'hx-swap="outerHTML" hx-push-url="true">{}<span aria-hidden="true">{}</span></a></th>',
+        state,
+        url,
+        url,
+        target,
+        label,
+        mark,
+    )
+
+
+@register.filter
+def took(started, finished) -> str:
+    """How long from `started` to `finished`, as `duration` writes it ("4 min 10 s")."""
+    if not started or not finished:
+        return ""
+    return duration((finished - started).total_seconds())

@@ -1,8 +1,10 @@
 """Access checks, one helper per object, and the render helper every view shares."""
 
+from collections.abc import Iterator
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.middleware import HtmxDetails
@@ -87,3 +89,11 @@ def safe_next(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
+
+
+def csv_download(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
+    """A CSV streamed as it is written, saved under `filename` (like every signed-in page it is
+    sent no-store, by the middleware)."""
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from syncs.forms import ConfirmForm, SearchForm
+from syncs.forms import ConfirmForm, CustomerSearchForm
 from syncs.models import SyncKind
 from syncs.selectors.audit import audit_event_for
 from syncs.selectors.customers import customer_search as customer_search_query
@@ -13,8 +13,10 @@ from syncs.selectors.history import field_history_list
 from syncs.selectors.sync_batches import sync_batch_for_keys
 from syncs.selectors.sync_states import sync_state_for
 from syncs.services.customers import customer_forget, customer_mark_deleted
+from syncs.services.exports import customer_export_csv
 from syncs.views.access import (
     HtmxHttpRequest,
+    csv_download,
     get_customer_for,
     render_page,
     require_permission,
@@ -36,19 +38,29 @@ IRREVERSIBLE_ACTIONS = {
 @require_GET
 def customer_search(request: HtmxHttpRequest) -> HttpResponse:
     require_permission(request.user, "syncs.view_customer")
-    form = SearchForm(request.GET)
-    customers, next_id = [], None
+    form = CustomerSearchForm(request.GET)
+    page = None
     if form.is_valid():
-        customers, next_id = customer_search_query(
-            q=form.cleaned_data["q"], after_id=form.cleaned_data.get("after")
-        )
+        page = customer_search_query(q=form.cleaned_data["q"], paging=form.paging())
     context = {
         "form": form,
-        "customers": customers,
-        "next_id": next_id,
+        "page": page,
+        "customers": page.rows if page else [],
         "q": form.cleaned_data.get("q", "") if form.is_valid() else "",
     }
     return render_page(request, "customers/search.html", context, partial="results")
+
+
+@require_GET
+def customer_export(request: HtmxHttpRequest) -> HttpResponse:
+    """The customers of the current search as CSV in the import format (personal data: the
+    roles that may open customers only, and each export is in the audit log)."""
+    require_permission(request.user, "syncs.view_customer")
+    form = CustomerSearchForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("That search could not be read; go back and search again.")
+    lines = customer_export_csv(q=form.cleaned_data["q"], actor=request.user)
+    return csv_download(lines, "customers.csv")
 
 
 @require_GET

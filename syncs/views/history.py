@@ -23,16 +23,14 @@ from syncs.views.access import (
 
 @require_GET
 def batch_list(request: HtmxHttpRequest) -> HttpResponse:
-    """Every SyncBatch, newest first, keyset-paginated by id."""
+    """Every SyncBatch, newest first unless sorted otherwise, filtered, counted, paged."""
     require_permission(request.user, "syncs.view_syncbatch")
     form = BatchFilterForm(request.GET)
-    batches, next_id = [], None
+    page = None
     if form.is_valid():
         key_kinds = kinds_visible_to(request.user, SyncKind.values)
-        batches, next_id = sync_batch_list(**form.selector_kwargs(), key_kinds=key_kinds)
-    query = request.GET.copy()
-    query.pop("before", None)
-    context = {"form": form, "batches": batches, "next_id": next_id, "query": query.urlencode()}
+        page = sync_batch_list(**form.selector_kwargs(), key_kinds=key_kinds, paging=form.paging())
+    context = {"form": form, "page": page, "batches": page.rows if page else []}
     return render_page(request, "syncs/history.html", context, partial="results")
 
 

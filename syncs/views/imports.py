@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from syncs.forms import ImportUploadForm, RevertForm, parse_row_id
+from syncs.forms import ImportListForm, ImportUploadForm, RevertForm
 from syncs.models import ImportJob, ImportStatus
 from syncs.selectors.imports import import_job_follow_up, import_job_get, import_job_list
 from syncs.services.import_files import import_job_error_csv
@@ -61,13 +61,12 @@ def import_list(request: HtmxHttpRequest) -> HttpResponse:
                 return redirect("import_detail", pk=job.pk)
     else:
         form = ImportUploadForm(initial={"dry_run": True})
-    before_id = parse_row_id(request.GET.get("before", ""))
-    jobs, next_id = import_job_list(before_id=before_id)
+    page = import_job_list(paging=ImportListForm(request.GET).paging())
     context = {
         "form": form,
-        "jobs": jobs,
-        "next_id": next_id,
-        "any_running": any(not job.is_finished for job in jobs),
+        "page": page,
+        "jobs": page.rows,
+        "any_running": any(not job.is_finished for job in page.rows),
         "max_stockout_share": settings.IMPORT_MAX_STOCKOUT_SHARE * 100,
     }
     status = 400 if form.errors else 200

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
-from syncs.forms import SearchForm
+from syncs.forms import OrderSearchForm
 from syncs.models import SyncKind
 from syncs.selectors.audit import audit_event_for
 from syncs.selectors.history import field_history_list
@@ -16,16 +16,14 @@ from syncs.views.access import HtmxHttpRequest, get_order_for, render_page, requ
 @require_GET
 def order_search(request: HtmxHttpRequest) -> HttpResponse:
     require_permission(request.user, "syncs.view_order")
-    form = SearchForm(request.GET)
-    orders, next_id = [], None
+    form = OrderSearchForm(request.GET)
+    page = None
     if form.is_valid():
-        orders, next_id = order_search_query(
-            q=form.cleaned_data["q"], after_id=form.cleaned_data.get("after")
-        )
+        page = order_search_query(q=form.cleaned_data["q"], paging=form.paging())
     context = {
         "form": form,
-        "orders": orders,
-        "next_id": next_id,
+        "page": page,
+        "orders": page.rows if page else [],
         "q": form.cleaned_data.get("q", "") if form.is_valid() else "",
     }
     return render_page(request, "orders/search.html", context, partial="results")

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,10 +20,12 @@ from syncs.selectors.products import product_get, product_search_page
 from syncs.selectors.stockouts import product_last_verified_dark
 from syncs.selectors.sync_batches import sync_batch_for_key
 from syncs.services.bulk_stock import bulk_stock_start
+from syncs.services.exports import product_export_csv
 from syncs.services.live_check import product_live_check
 from syncs.services.products import product_delete, product_set_stock
 from syncs.views.access import (
     HtmxHttpRequest,
+    csv_download,
     get_product_for,
     render_page,
     require_permission,
@@ -36,22 +38,27 @@ def product_search(request: HtmxHttpRequest) -> HttpResponse:
     """One box for a scanned GTIN, a GTIN prefix or name words; results swap in place."""
     require_permission(request.user, "syncs.view_product")
     form = ProductSearchForm(request.GET)
-    products, next_id = [], None
+    page = None
     if form.is_valid():
-        products, next_id = product_search_page(
-            **form.search_kwargs(), after_id=form.cleaned_data.get("after")
-        )
-    query = request.GET.copy()
-    query.pop("after", None)
+        page = product_search_page(**form.search_kwargs(), paging=form.paging())
     context = {
         "form": form,
-        "products": products,
-        "next_id": next_id,
-        "query": query.urlencode(),
+        "page": page,
+        "products": page.rows if page else [],
         "searched": bool(request.GET),
         "can_set_stock": request.user.has_perm("syncs.set_product_stock"),
     }
     return render_page(request, "products/search.html", context, partial="results")
+
+
+@require_GET
+def product_export(request: HtmxHttpRequest) -> HttpResponse:
+    """The products of the current search as CSV in the import format, streamed."""
+    require_permission(request.user, "syncs.view_product")
+    form = ProductSearchForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("That search could not be read; go back and search again.")
+    return csv_download(product_export_csv(search=form.search_kwargs()), "products.csv")
 
 
 @require_GET
@@ -153,13 +160,11 @@ def product_bulk_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     action = bulk_stock_action_get(action_id=pk)
     if action is None:
         raise Http404("No such bulk action.")
-    form = PageForm(request.GET)
-    after = form.cleaned_data.get("after") if form.is_valid() else None
-    items, next_id = bulk_stock_items_page(action=action, after_id=after)
+    page = bulk_stock_items_page(action=action, paging=PageForm(request.GET).paging())
     context = {
         "action": action,
-        "items": items,
-        "next_id": next_id,
+        "page": page,
+        "items": page.rows,
         "pushes": bulk_stock_push_summary(action=action),
         "can_set_stock": request.user.has_perm("syncs.set_product_stock"),
     }

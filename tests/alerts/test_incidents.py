@@ -19,6 +19,7 @@ from syncs.models import (
 )
 from syncs.services.products import product_set_stock
 from syncs.services.push import destination_resume, sync_drain
+from syncs.services.push.pausing import destination_resume_checked
 from tests.factories import CatalogFactory, ProductFactory
 from tests.worker_fixtures import wait_for
 
@@ -75,7 +76,8 @@ def test_sandbox_refusing_credentials_alerts_and_fixing_it_resolves(
     assert webhook_inbox.posts[0]["json"]["text"].startswith("*[citrusadmin] ALERT: CitrusAd")
 
     sandbox.reset()  # the key is accepted again
-    destination_resume(destination="citrusad", actor=None)
+    resumed, said = destination_resume_checked(destination="citrusad", actor=None)  # "Resume"
+    assert resumed, said
     sync_drain(destination="citrusad", kind="product", time_budget=5)
     AlertEvaluation().run()
     assert [m["subject"].split(":")[0] for m in smtp_inbox.messages] == [

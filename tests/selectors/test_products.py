@@ -2,6 +2,7 @@ import pytest
 
 from syncs.models import Product
 from syncs.selectors import products as product_selectors
+from syncs.selectors.pagination import Paging
 from tests.factories import ProductFactory
 from tests.views.conftest import make_state
 
@@ -34,11 +35,13 @@ def test_stock_and_sync_filters(products):
 
 def test_search_pages_by_id_with_states_attached(products):
     make_state(products["exact"], kind="product", status="confirmed")
-    page, next_id = product_selectors.product_search_page(limit=2)
+    first = product_selectors.product_search_page(paging=Paging(limit=2))
+    page, next_id = first.rows, first.next_after
     assert [p.pk for p in page] == sorted(p.pk for p in products.values())[:2]
     assert next_id == page[-1].pk
     assert page[0].sync_state is not None and page[1].sync_state is None
-    rest, after = product_selectors.product_search_page(limit=2, after_id=next_id)
+    second = product_selectors.product_search_page(paging=Paging(limit=2, after=next_id))
+    rest, after = second.rows, second.next_after
     assert len(rest) == 1 and after is None
 
 
@@ -55,7 +58,7 @@ def test_a_slow_ordered_walk_falls_back_to_the_index_plan_with_the_same_rows(pro
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        page = product_selectors._first_by_id(qs, 2, narrow=True)
+        page = product_selectors._first_in_order(qs, ["id"], 0, 2, narrow=True)
     assert page == sorted(products.values(), key=lambda p: p.pk)[:2]
     if connection.vendor == "postgresql":
         assert '"id" + 0' in queries.captured_queries[-1]["sql"], "the fallback plan ran"
@@ -77,12 +80,12 @@ def test_a_numeric_scan_finds_the_other_forms_of_its_code_and_says_which(stored,
     product = ProductFactory(gtin=stored)
     ProductFactory(gtin=scanned + "1")  # a longer code that merely starts with the scan
     assert list(product_selectors.product_search(q=scanned)) == [product]
-    (page, _next) = product_selectors.product_search_page(q=scanned)
+    page = product_selectors.product_search_page(q=scanned).rows
     assert page == [product] and page[0].matched_form == form
 
 
 def test_an_exact_scan_says_no_other_form(products):
-    (page, _next) = product_selectors.product_search_page(q="6410000001")
+    page = product_selectors.product_search_page(q="6410000001").rows
     assert page == [products["exact"]] and page[0].matched_form == ""
 
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from syncs.models import SyncBatch
 from syncs.selectors import sync_batches
+from syncs.selectors.pagination import Paging
 from tests.views.conftest import make_batch
 
 pytestmark = pytest.mark.django_db
@@ -17,16 +18,20 @@ def test_history_filters_and_keyset(products):
         created_at=timezone.now() - datetime.timedelta(days=3)
     )
     newer = [make_batch(keys=[f"k{i}"]) for i in range(3)]
-    page, next_id = sync_batches.sync_batch_list(limit=2)
+    first = sync_batches.sync_batch_list(paging=Paging(limit=2))
+    page, next_id = first.rows, first.next_after
     assert page == newer[::-1][:2] and next_id == newer[1].pk
-    page, next_id = sync_batches.sync_batch_list(limit=2, before_id=next_id)
+    second = sync_batches.sync_batch_list(paging=Paging(limit=2, after=next_id))
+    page, next_id = second.rows, second.next_after
     assert page == [newer[0], old] and next_id is None
-    assert sync_batches.sync_batch_list(key=gtin)[0] == [old]
-    assert sync_batches.sync_batch_list(key=gtin[:-1])[0] == [], "a key matches whole, not a prefix"
-    assert sync_batches.sync_batch_list(outcome="rejected")[0] == [old]
+    assert sync_batches.sync_batch_list(key=gtin).rows == [old]
+    assert sync_batches.sync_batch_list(key=gtin[:-1]).rows == [], (
+        "a key matches whole, not a prefix"
+    )
+    assert sync_batches.sync_batch_list(outcome="rejected").rows == [old]
     since = timezone.now() - datetime.timedelta(days=1)
-    assert old not in sync_batches.sync_batch_list(since=since)[0]
-    assert sync_batches.sync_batch_list(until=since)[0] == [old]
+    assert old not in sync_batches.sync_batch_list(since=since).rows
+    assert sync_batches.sync_batch_list(until=since).rows == [old]
 
 
 def test_hourly_buckets_cover_24_hours_with_zeros():
