@@ -197,17 +197,21 @@ def _pace_figures(recorded: list[dict], limit: int) -> dict:
 
 def crash_run(sandbox, start_workers, *, customers: int, limit: int) -> dict:
     sandbox.reset()
-    sandbox.configure(custobar_rpm=limit)
+    # 300 ms per answer: at 180 a minute a request is on the wire most of the time, so the kill
+    # lands on one (as it would on a real remote).
+    sandbox.configure(custobar_rpm=limit, latency_ms=300)
     fresh_customers(customers)
     env = {**sandbox.env(), "CUSTOBAR_RATE_LIMIT": f"{limit}/minute"}
     bulk = start_workers(2, env, queues=Queue.SYNC)
     priority = start_workers(1, env, queues=Queue.PRIORITY, name="priority", beat=True)
     killed_at = None
+    victim, in_flight = None, 0
     try:
         started = time.monotonic()
         drain_enqueue(destination="custobar", kind="customer")
         time.sleep(20)
         victim = _poll(lambda: _worker_on_the_wire(bulk), 60, interval=0.01)
+        in_flight = SyncState.objects.filter(destination="custobar", status="in_flight").count()
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait(timeout=30)
         killed_at = time.time()
@@ -232,6 +236,8 @@ def crash_run(sandbox, start_workers, *, customers: int, limit: int) -> dict:
     lost = SyncBatch.objects.filter(destination="custobar", outcome="unknown")
     return {
         "customers": customers,
+        "killed_worker_pid": victim.pid,
+        "rows_in_flight_at_kill": in_flight,
         "confirmed": SyncState.objects.filter(destination="custobar", status="confirmed").count(),
         "seconds": round(elapsed, 1),
         "longest_gap_s": round(max(gaps), 2),
@@ -244,19 +250,28 @@ def crash_run(sandbox, start_workers, *, customers: int, limit: int) -> dict:
 
 
 def _worker_on_the_wire(processes):
-    """The worker whose drain has a request on the wire right now (its pool process is the
-    lease's holder)."""
-    for lease in SyncLease.objects.exclude(on_wire=[]):
-        pid = int(lease.holder.rsplit(":", 1)[1])
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            parent = int(stat.split(")")[1].split()[1])
-        except OSError:
-            continue
-        for process in processes:
-            if process.pid == parent:
-                return process
+    """The worker whose drain has just put a request on the wire: its lease's note changed
+    (written right before each request goes; the answer takes 300 ms)."""
+    seen = {lease.pk: lease.on_wire for lease in SyncLease.objects.all()}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for lease in SyncLease.objects.exclude(on_wire=[]):
+            if lease.pk in seen and lease.on_wire != seen[lease.pk]:
+                return _worker_of(processes, lease)
+            seen.setdefault(lease.pk, lease.on_wire)
+        time.sleep(0.005)
     return None
+
+
+def _worker_of(processes, lease):
+    """The worker process whose pool process holds `lease`."""
+    pid = int(lease.holder.rsplit(":", 1)[1])
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    parent = int(stat.split(")")[1].split()[1])
+    return next((p for p in processes if p.pid == parent), None)
 
 
 def cost_run(*, items: int) -> dict:

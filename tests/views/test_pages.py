@@ -215,3 +215,19 @@ def test_the_django_admin_is_for_superusers_only(client, role):
         assert response.status_code == 200
     else:
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_the_dashboard_leaves_the_pace_out_when_redis_cannot_be_read(
+    client, merchandiser, sandbox, monkeypatch
+):
+    import redis
+
+    from syncs.services.push.pacing import Pace
+
+    def unreachable(self):
+        raise redis.ConnectionError("Redis is away")
+
+    monkeypatch.setattr(Pace, "status", unreachable)
+    client.force_login(merchandiser)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200 and 'id="pace"' not in response.content.decode()

@@ -133,6 +133,11 @@ class Drain:
         on_wire: OnWire | None = self._send(wire, self._next_request())
         while on_wire is not None:
             upcoming = self._next_request()  # claimed and built while `on_wire` is out
+            if upcoming is not None and not self.stop.is_set():
+                # Noted now, while `on_wire` is out, rather than between its answer and the
+                # next send. A worker dying before `upcoming` leaves gets it recorded as an
+                # unknown outcome too: its rows then go for the first time, not twice.
+                wire.going(upcoming)
             answer = on_wire.answer()
             ticket = None
             if answer.error is None and upcoming is not None and not self.stop.is_set():

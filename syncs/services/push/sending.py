@@ -73,7 +73,7 @@ class Wire:
         self.pace = pace
         self.stop = stop
         self.lease_id = lease_id
-        self.unsettled: list[Request] = []  # sent, answer not written yet
+        self.unsettled: list[tuple[Request, dict]] = []  # noted or sent, answer not written
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="push-http")
 
     def slot_now(self, request: Request) -> Ticket | None:
@@ -85,20 +85,22 @@ class Wire:
         return self.pace.wait(manual=request.manual, stop=self.stop)
 
     def send(self, request: Request, ticket: Ticket) -> "OnWire":
-        self.going(request)
+        self.going(request)  # noted already when the drain could do it ahead of time
         future = self._thread.submit(request_post, self.client, request)
         return OnWire(request, future, ticket)
 
     def going(self, request: Request) -> None:
         """Write on the lease what is about to be on the wire, before it goes: if the worker
         dies now, the reap records these requests as unknown outcomes."""
-        self.unsettled.append(request)
-        lease_on_wire(lease_id=self.lease_id, requests=[_described(r) for r in self.unsettled])
+        if any(r is request for r, _ in self.unsettled):
+            return
+        self.unsettled.append((request, _described(request)))
+        lease_on_wire(lease_id=self.lease_id, requests=[note for _, note in self.unsettled])
 
     def settled(self, request: Request) -> None:
         # Only in memory: the next `going` rewrites the list, and a reap ignores requests
         # whose rows are no longer in flight.
-        self.unsettled = [r for r in self.unsettled if r is not request]
+        self.unsettled = [(r, note) for r, note in self.unsettled if r is not request]
 
     def close(self) -> None:
         self._thread.shutdown(wait=True)
