@@ -18,7 +18,18 @@
     }
   }
 
+  document.documentElement.classList.add("js");
   document.addEventListener("DOMContentLoaded", function () { selectSearchBox(false); });
+
+  // On a phone the main nav folds into a Menu button (without JavaScript it stays open).
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".menu-toggle");
+    if (!toggle) return;
+    var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    nav.classList.toggle("open", open);
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.target;
     if (!target || !target.id) return;

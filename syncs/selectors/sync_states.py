@@ -23,6 +23,7 @@ class KindCounts:
     failed: int
     confirmed: int
     unknown: int
+    not_queued: int  # rows never marked for this destination (a registered catalog)
     oldest_pending_at: datetime.datetime | None
 
     @property
@@ -67,80 +68,96 @@ class FailedRow:
         )
 
 
-# Confirmed rows are nearly all of a large table and counting them reads the whole status index
-# (150 ms at a million rows); they change the least, so their count is cached this long. Every
-# other status is counted fresh from a small partial index (migration 0005).
-CONFIRMED_COUNT_SECONDS = 30
+# Counting every sync state (nearly all of them confirmed) reads the whole status index, and
+# counting a million products reads their table: 150 ms at a million rows. Both move slowly,
+# so they are cached this long; every other status is counted fresh from a small partial index
+# (migration 0005), and "confirmed" is what is left, so the columns always add up.
+TOTALS_SECONDS = 30
 
 
-def _sync_state_counts() -> dict[tuple[str, str, str], int]:
-    """(destination, kind, status) -> rows; confirmed counts at most 30 seconds old."""
+def _totals() -> dict:
+    """{"states": {(destination, kind): sync states}, "rows": {kind: rows in the table}}."""
 
-    def count(qs) -> dict[tuple[str, str, str], int]:
+    def count() -> dict:
         # COUNT(*), not COUNT(id): the index holds no id, and this way the heap is not read.
-        rows = qs.values("destination", "kind", "status").annotate(n=Count("*")).order_by()
-        return {(r["destination"], r["kind"], r["status"]): r["n"] for r in rows}
+        states = SyncState.objects.values("destination", "kind").annotate(n=Count("*")).order_by()
+        return {
+            "states": {(r["destination"], r["kind"]): r["n"] for r in states},
+            "rows": {kind: model.objects.count() for kind, model in KIND_MODELS.items()},
+        }
 
-    confirmed = cache.get_or_set(
-        "citrusadmin:sync-confirmed-counts",
-        lambda: count(SyncState.objects.filter(status=SyncStatus.CONFIRMED)),
-        CONFIRMED_COUNT_SECONDS,
+    return cache.get_or_set("citrusadmin:sync-totals", count, TOTALS_SECONDS)
+
+
+def _unconfirmed_counts() -> dict[tuple[str, str, str], int]:
+    """(destination, kind, status) -> rows, for every status but confirmed: counted fresh."""
+    rows = (
+        SyncState.objects.exclude(status=SyncStatus.CONFIRMED)
+        .values("destination", "kind", "status")
+        .annotate(n=Count("*"))
+        .order_by()
     )
-    return {**confirmed, **count(SyncState.objects.exclude(status=SyncStatus.CONFIRMED))}
+    return {(r["destination"], r["kind"], r["status"]): r["n"] for r in rows}
 
 
-def sync_overview() -> list[DestinationOverview]:
-    """Per destination: configured/paused, and per kind the counts and oldest pending change."""
-    grouped: dict[tuple[str, str], dict] = {}
-    for (destination, kind, status), n in _sync_state_counts().items():
-        slot = grouped.setdefault(
-            (destination, kind),
-            {"total": 0, "oldest": None, **dict.fromkeys(SyncStatus.values, 0)},
-        )
-        slot[status] += n
-        slot["total"] += n
+def _oldest_waiting() -> dict[tuple[str, str], datetime.datetime]:
+    """(destination, kind) -> when the oldest change still waiting was made."""
+    oldest: dict[tuple[str, str], datetime.datetime] = {}
     # Per status, so each reads its own partial index (pending: the claim index) alone.
     for status in WAITING_STATUSES:
-        oldest = (
+        rows = (
             SyncState.objects.filter(status=status)
             .values("destination", "kind")
             .annotate(oldest=Min("changed_at"))
             .order_by()
         )
-        for row in oldest:
-            slot = grouped.get((row["destination"], row["kind"]))
-            if slot is not None and (slot["oldest"] is None or row["oldest"] < slot["oldest"]):
-                slot["oldest"] = row["oldest"]
-    destinations = {d.name: d for d in Destination.objects.all()}
+        for row in rows:
+            key = (row["destination"], row["kind"])
+            if key not in oldest or row["oldest"] < oldest[key]:
+                oldest[key] = row["oldest"]
+    return oldest
+
+
+def sync_overview() -> list[DestinationOverview]:
+    """Per destination: configured/paused, and per kind it carries the rows there are (in the
+    console's tables), how many are pending, failed, confirmed or never queued, and the oldest
+    change still waiting."""
+    totals, unconfirmed, oldest = _totals(), _unconfirmed_counts(), _oldest_waiting()
+    switches = {d.name: d for d in Destination.objects.all()}
     result = []
     for destination in destinations_all():
-        name, label = destination.name, destination.label
-        state = destinations.get(name)
+        name = destination.name
         kinds = []
         for kind, kind_label in SyncKind.choices:
-            slot = grouped.get((name, kind))
-            if slot is None:
+            states = totals["states"].get((name, kind), 0)
+            rows = totals["rows"].get(kind, 0)
+            if kind not in destination.kinds or not (states or rows):
                 continue
+            status = {s: unconfirmed.get((name, kind, s), 0) for s in SyncStatus.values}
+            waiting = status[SyncStatus.PENDING] + status[SyncStatus.IN_FLIGHT]
+            settled = waiting + status[SyncStatus.FAILED] + status[SyncStatus.UNKNOWN]
             kinds.append(
                 KindCounts(
                     kind=kind,
                     label=kind_label,
-                    total=slot["total"],
-                    pending=slot[SyncStatus.PENDING] + slot[SyncStatus.IN_FLIGHT],
-                    failed=slot[SyncStatus.FAILED],
-                    confirmed=slot[SyncStatus.CONFIRMED],
-                    unknown=slot[SyncStatus.UNKNOWN],
-                    oldest_pending_at=slot["oldest"],
+                    total=rows,
+                    pending=waiting,
+                    failed=status[SyncStatus.FAILED],
+                    confirmed=max(0, states - settled),
+                    unknown=status[SyncStatus.UNKNOWN],
+                    not_queued=max(0, rows - states),
+                    oldest_pending_at=oldest.get((name, kind)),
                 )
             )
+        switch = switches.get(name)
         result.append(
             DestinationOverview(
                 name=name,
-                label=label,
+                label=destination.label,
                 configured=destination.configured,
-                paused=bool(state and state.paused),
-                paused_reason=state.paused_reason if state else "",
-                paused_at=state.paused_at if state else None,
+                paused=bool(switch and switch.paused),
+                paused_reason=switch.paused_reason if switch else "",
+                paused_at=switch.paused_at if switch else None,
                 kinds=kinds,
             )
         )
