@@ -11,6 +11,16 @@ from syncs.sandbox import (
     DEFAULT_TEAM_ID,
     SandboxConfig,
     SandboxServer,
+    bind_is_loopback,
+)
+
+NETWORK_WARNING = (
+    "WARNING: the sandbox listens on {host}, which other machines can reach, not on this "
+    "machine's loopback only. Anyone who reaches port {port} can use its fixed, public "
+    "credentials, read everything sent to it (/_sandbox/state, /_sandbox/requests, "
+    "/_sandbox/webhooks) and change how it answers (/_sandbox/config); it is a test double, "
+    "not a server. Use --host 127.0.0.1 unless this runs in a container whose port is "
+    "published on the host's 127.0.0.1 only (as docker-compose.yml does)."
 )
 
 
@@ -28,7 +38,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1", help="Interface (default 127.0.0.1).")
+        parser.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help="Interface (default 127.0.0.1); any other prints a warning: the sandbox's "
+            "credentials are public and its control endpoints open.",
+        )
         parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="Default 8700.")
         parser.add_argument(
             "--api-key",
@@ -134,6 +149,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Cannot listen on {options['host']}:{options['port']}: {exc.strerror}."
             ) from None
+        if not bind_is_loopback(options["host"]):
+            self.stderr.write(
+                NETWORK_WARNING.format(host=options["host"] or "every interface", port=server.port)
+            )
+            self.stderr.flush()
         if not options["quiet"]:
             logging.getLogger("syncs.sandbox").setLevel(logging.DEBUG)
         teams = ", ".join(sorted(set(api_keys.values())))
