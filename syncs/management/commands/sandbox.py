@@ -100,6 +100,12 @@ class Command(BaseCommand):
             help="Requests a minute the Custobar account may send; 429 above it (default: none).",
         )
         parser.add_argument(
+            "--webhook-rpm",
+            type=int,
+            default=0,
+            help="Requests a minute each webhook receiver takes; 429 above it (default: none).",
+        )
+        parser.add_argument(
             "--max-recorded",
             type=int,
             default=20000,
@@ -139,6 +145,7 @@ class Command(BaseCommand):
                 max_recorded=options["max_recorded"],
                 citrusad_rpm=options["citrusad_rpm"],
                 custobar_rpm=options["custobar_rpm"],
+                webhook_rpm=options["webhook_rpm"],
                 record_bodies=not options["no_record_bodies"],
             )
         except ValueError as exc:
