@@ -28,6 +28,18 @@ def test_a_deleted_product_offers_no_stock_out_and_says_it_is_deleted(merchandis
         assert label in html
 
 
+def test_a_deleted_product_promises_no_restore_nor_a_stock_out_check(merchandiser, product):
+    """The stock-out check asks CitrusAd about active products only, and Restore is gone."""
+    Product.objects.filter(pk=product.pk).update(
+        inventory=0, restore_inventory=53, deletion_state=DeletionState.DELETED
+    )
+    html = merchandiser.get(reverse("product_detail", args=[product.pk])).content.decode()
+    assert "out of stock" in html
+    assert "restore puts back" not in html
+    assert "the nightly stock-out check asks CitrusAd" not in html
+    assert "Verified dark in CitrusAd" not in html
+
+
 def test_a_live_product_offers_stock_out_on_both_pages(merchandiser, product):
     for url in (
         reverse("product_search") + f"?q={product.gtin}",
