@@ -37,6 +37,7 @@ class ErrorSink:
         self.path = Path(path)
         self.count = 0  # invalid rows
         self.warned = 0  # rows with a warning (imported, unless also invalid)
+        self.warned_invalid = 0  # of those, the rows also invalid (not imported)
         self._errors = _FirstLines(inline)
         self._warnings = _FirstLines(inline)
         self._width = len(header)
@@ -66,6 +67,7 @@ class ErrorSink:
         self._errors.add(line, message)
         if warning:
             self.warned += 1
+            self.warned_invalid += 1
             self._warnings.add(line, warning)
         self._write(line, cells, message, warning)
 

@@ -222,11 +222,27 @@ def _safeguard_message(plan: Plan) -> str:
     )
 
 
-def _warned_sentence(warned: int) -> str:
+def _rows(count: int) -> str:
+    return f"{count:,} row{'s' if count != 1 else ''}"
+
+
+def _as_they_are(count: int) -> str:
+    return f"imported as {'they are' if count != 1 else 'it is'}"
+
+
+def _warned_sentence(warned: int, invalid: int = 0) -> str:
+    """Rows with a warning are imported as they are, except those that are also invalid."""
     if not warned:
         return ""
-    rows = f"{warned:,} row{'s' if warned != 1 else ''}"
-    return f" {rows} with a warning, imported as {'they are' if warned != 1 else 'it is'}."
+    if not invalid:
+        return f" {_rows(warned)} with a warning, {_as_they_are(warned)}."
+    if invalid == warned:
+        return f" {_rows(warned)} with a warning, also invalid: not imported."
+    imported = warned - invalid
+    return (
+        f" {_rows(warned)} with a warning: {imported:,} {_as_they_are(imported)}, "
+        f"{invalid:,} also invalid: not imported."
+    )
 
 
 def import_job_run(*, job_id: int) -> ImportJob:
@@ -302,7 +318,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
     else:
         plan = result.plan
         invalid = sink["errors"].count
-        warned = _warned_sentence(sink["errors"].warned)
+        warned = _warned_sentence(sink["errors"].warned, sink["errors"].warned_invalid)
         counts = result.counts or plan.counts
         fields.update(
             rows_read=result.rows_read,
@@ -323,7 +339,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
                 message=(
                     f"Imported: {counts.created:,} created, {counts.updated:,} updated, "
                     f"{counts.unchanged:,} unchanged"
-                    + (f"; {invalid:,} invalid rows skipped." if invalid else ".")
+                    + (f"; {_rows(invalid)} skipped as invalid." if invalid else ".")
                     + warned
                 ),
             )

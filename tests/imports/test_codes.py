@@ -184,6 +184,11 @@ def test_a_row_with_a_warning_and_an_error_carries_both(tmp_path, monkeypatch):
     content = "catalogId,gtin,inventory\nc,23556578965543,x\nc,SKU-1,1\n"
     job = both_paths(tmp_path, monkeypatch, "products", content, skip_invalid=True)
     assert (job["rows_created"], job["rows_invalid"], job["rows_warned"]) == (1, 1, 1)
+    # The warned row was skipped as invalid: the job must not say it was imported.
+    assert job["message"] == (
+        "Imported: 1 created, 0 updated, 0 unchanged; 1 row skipped as invalid. "
+        "1 row with a warning, also invalid: not imported."
+    )
     rows = list(csv.reader(io.StringIO(job["error_file"].lstrip("\ufeff"))))
     assert rows[1] == [
         "c",
