@@ -122,6 +122,12 @@ def worker_commands() -> dict[str, list[str]]:
     }
 
 
+def sandbox_command() -> list[str]:
+    """The sandbox, quiet: a line per request would push the banner (URL, logins) off the
+    screen within seconds; GET /_sandbox/requests lists what it received."""
+    return [PYTHON, "manage.py", "sandbox", "--port", str(SANDBOX_PORT), "--quiet"]
+
+
 def run(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
@@ -144,8 +150,7 @@ def main() -> int:
 
     processes: dict[str, subprocess.Popen] = {}
     if env.get("SANDBOX_IN_USE"):
-        sandbox = [PYTHON, "manage.py", "sandbox", "--port", str(SANDBOX_PORT)]
-        processes["sandbox"] = subprocess.Popen(sandbox, cwd=ROOT, env=env)
+        processes["sandbox"] = subprocess.Popen(sandbox_command(), cwd=ROOT, env=env)
         if not wait_for_port(SANDBOX_PORT, 20):
             print("The sandbox did not start; see its output above.")
             return stop(processes, 1)

@@ -19,6 +19,9 @@ pytestmark = pytest.mark.worker
 NOISE = ("__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache")
 
 
+DEMO_PORTS = ("PORT", "SANDBOX_PORT", "INBOX_SMTP_PORT", "INBOX_PORT", "FEEDS_PORT")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -74,15 +77,31 @@ def test_the_demo_runs_a_worker_on_the_priority_queue_alone():
     assert len(names) == len(set(names)) >= len(workers) - 1
 
 
+def test_the_demo_sandbox_does_not_log_each_request():
+    """A line per request would push the banner (URL, logins) off the screen within seconds."""
+    assert "--quiet" in _demo_module().sandbox_command()
+
+
+def test_every_port_of_the_demo_can_be_chosen(monkeypatch):
+    """Two demos on one machine: each port the demo opens comes from the environment."""
+    for offset, name in enumerate(DEMO_PORTS):
+        monkeypatch.setenv(name, str(18800 + offset))
+    demo = _demo_module()
+    opened = (demo.WEB_PORT, demo.SANDBOX_PORT, demo.INBOX_SMTP_PORT, demo.INBOX_PORT)
+    assert (*opened, demo.FEEDS_PORT) == tuple(range(18800, 18805))
+    assert str(demo.SANDBOX_PORT) in demo.sandbox_command()
+
+
 def test_demo_keeps_everything_in_citrusadmin_var_dir(tmp_path):
     var_dir = tmp_path / "not" / "there" / "yet"
-    port, sandbox_port = _free_port(), _free_port()
+    ports = {name: str(_free_port()) for name in DEMO_PORTS}
     # A machine with only Python: none of the test run's own settings (tests/settings.py sets
     # DEBUG, SECRET_KEY... in os.environ).
     ours = ("DATABASE_URL", "REDIS_URL", "CELERY_", "CITRUSAD_", "CUSTOBAR_", "SECURE_", "DEBUG")
     ours += ("SECRET_KEY", "ALLOWED_HOSTS", "SESSION_", "CSRF_", "DJANGO_SETTINGS_MODULE")
     env = {key: value for key, value in os.environ.items() if not key.startswith(ours)}
-    env.update(CITRUSADMIN_VAR_DIR=str(var_dir), PORT=str(port), SANDBOX_PORT=str(sandbox_port))
+    # Every port the demo listens on: another demo on this machine holds the defaults.
+    env.update(CITRUSADMIN_VAR_DIR=str(var_dir), **ports)
     before = _repo_files()
     demo = subprocess.Popen(
         [sys.executable, "scripts/demo.py"],
@@ -108,7 +127,7 @@ def test_demo_keeps_everything_in_citrusadmin_var_dir(tmp_path):
         assert {"worker", "priority-worker"} <= set(started)
         assert str(var_dir / "citrusadmin.sqlite3") in banner
         assert str(var_dir / "broker") in banner
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['PORT']}/healthz", timeout=10) as answer:  # noqa: S310
             assert answer.status == 200
         # celerybeat-schedule, or .dat/.dir/.bak where Python's dbm is the plain-file one.
         _wait_for(lambda: list(var_dir.glob("celerybeat-schedule*")), 60, "beat's schedule")
