@@ -63,6 +63,8 @@ def test_at_390_the_nav_is_a_menu_and_a_rows_stock_action_needs_no_sideways_scro
     expect(nav).to_be_hidden()
     button = page.get_by_role("button", name=f"Stock out {shelf[1].gtin}")
     expect(button).to_be_visible()
+    # A scanned product's action is on the first screen: no scrolling down after each scan.
+    expect(button).to_be_in_viewport()
     box = button.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling"
