@@ -127,7 +127,8 @@ def test_demo_keeps_everything_in_citrusadmin_var_dir(tmp_path):
         assert {"worker", "priority-worker"} <= set(started)
         assert str(var_dir / "citrusadmin.sqlite3") in banner
         assert str(var_dir / "broker") in banner
-        with urllib.request.urlopen(f"http://127.0.0.1:{ports['PORT']}/healthz", timeout=10) as answer:  # noqa: S310
+        healthz = f"http://127.0.0.1:{ports['PORT']}/healthz"
+        with urllib.request.urlopen(healthz, timeout=10) as answer:  # noqa: S310
             assert answer.status == 200
         # celerybeat-schedule, or .dat/.dir/.bak where Python's dbm is the plain-file one.
         _wait_for(lambda: list(var_dir.glob("celerybeat-schedule*")), 60, "beat's schedule")
