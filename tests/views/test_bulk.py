@@ -47,6 +47,13 @@ def test_the_confirmation_counts_only_the_rows_that_would_change(merchandiser, r
     assert "Restore 1 product?" in restore and "2 already in stock" in restore
 
 
+def test_the_confirmation_says_the_stock_filter_in_words(merchandiser, rye):
+    html = merchandiser.post(URL, {"stock": "out", "bulk": "in:search"}).content.decode()
+    assert "(all products), stocked out:" in html and "stock: out" not in html
+    html = merchandiser.post(URL, {"q": "rye", "stock": "in", "bulk": "out:search"}).content
+    assert "“rye”, in stock:" in html.decode()
+
+
 def test_nothing_to_change_says_so_and_offers_nothing_to_confirm(merchandiser, rye):
     response = merchandiser.post(
         URL, {"bulk": "out:selected", "product_ids": [rye[0].pk], "confirm": "on"}
