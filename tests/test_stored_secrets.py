@@ -2,12 +2,15 @@
 the round trip, key rotation with two keys over feeds and webhook endpoints, the migration
 that encrypted webhook secrets stored in clear, and an endpoint whose key is gone."""
 
+from datetime import timedelta
+
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from syncs.destinations import destination_get
 from syncs.feeds.credentials import credentials_decrypt
@@ -104,6 +107,17 @@ def test_a_secret_no_key_decrypts_stops_the_rotation_with_nothing_changed(keys):
     with pytest.raises(CommandError, match="secret of webhook Shop .* Nothing was changed"):
         call_command("stored_secrets_rotate")
     assert dict(WebhookEndpoint.objects.values_list("name", "secret_encrypted")) == stored
+
+
+@pytest.mark.django_db
+def test_a_rotated_secret_past_its_grace_period_is_dropped_not_re_encrypted(keys):
+    endpoint, _first = _endpoint()
+    second = webhook_endpoint_rotate_secret(endpoint=endpoint, actor=None)
+    WebhookEndpoint.objects.update(previous_secret_expires_at=timezone.now() - timedelta(hours=1))
+    keys.use(keys.new, keys.old)
+    call_command("stored_secrets_rotate")
+    rotated = WebhookEndpoint.objects.get()
+    assert rotated.previous_secret_encrypted == "" and rotated.signing_secrets() == [second]
 
 
 @pytest.mark.django_db

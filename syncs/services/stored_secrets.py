@@ -5,6 +5,7 @@ All or nothing: one transaction, so a secret no key can decrypt stops it with no
 """
 
 from django.db import transaction
+from django.utils import timezone
 
 from syncs.models import Feed, WebhookEndpoint
 from syncs.stored_secrets import secret_rotate
@@ -21,14 +22,16 @@ def stored_secrets_rotate() -> dict[str, int]:
             )
             feed.save(update_fields=["credentials_encrypted"])
             rotated["feeds"] += 1
-        endpoints = WebhookEndpoint.objects.select_for_update().only(
-            "pk", "name", "secret_encrypted", "previous_secret_encrypted"
-        )
-        for endpoint in endpoints:
+        now = timezone.now()
+        for endpoint in WebhookEndpoint.objects.select_for_update():
             what = f"secret of webhook {endpoint.name}"
             endpoint.secret_encrypted = secret_rotate(endpoint.secret_encrypted, what=what)
-            endpoint.previous_secret_encrypted = secret_rotate(
-                endpoint.previous_secret_encrypted, what=what
+            expires = endpoint.previous_secret_expires_at
+            # A rotated secret past its grace period signs nothing: dropped, not re-encrypted.
+            endpoint.previous_secret_encrypted = (
+                secret_rotate(endpoint.previous_secret_encrypted, what=what)
+                if expires and expires > now
+                else ""
             )
             endpoint.save(update_fields=["secret_encrypted", "previous_secret_encrypted"])
             rotated["webhook endpoints"] += 1
