@@ -1,4 +1,4 @@
-"""`make demo`: migrate, load demo data, then run the sandbox, a worker, beat and the web server.
+"""`make demo`: migrate, load demo data, then run the sandbox, the workers, beat and the web server.
 
 With nothing configured it uses SQLite and a file-system broker under var/, and points both
 destinations at the local sandbox. DATABASE_URL / REDIS_URL switch to PostgreSQL and Redis; real
@@ -109,6 +109,24 @@ def wait_for_port(port: int, seconds: float) -> bool:
     return False
 
 
+def worker_commands() -> dict[str, list[str]]:
+    """A worker on every queue, and one on the priority queue alone: a manual stock-out never
+    waits for a process that an import or a bulk drain holds."""
+    worker = [CELERY, "-A", "citrusadmin", "worker", "--loglevel", "WARNING"]
+    return {
+        "worker": [*worker, "--queues", ",".join(Queue), "--concurrency", "2"],
+        "priority-worker": [
+            *worker,
+            "--queues",
+            Queue.PRIORITY,
+            "--concurrency",
+            "1",
+            "--hostname",
+            "priority@%h",
+        ],
+    }
+
+
 def run(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
@@ -167,18 +185,7 @@ def main() -> int:
         "--directory",
         str(feed_file.parent),
     ]
-    commands["worker"] = [
-        CELERY,
-        "-A",
-        "citrusadmin",
-        "worker",
-        "--queues",
-        ",".join(Queue),  # every queue: manual actions, bulk sync, imports
-        "--concurrency",
-        "2",
-        "--loglevel",
-        "WARNING",
-    ]
+    commands.update(worker_commands())
     commands["beat"] = [
         CELERY,
         "-A",

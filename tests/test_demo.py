@@ -1,5 +1,6 @@
 """`make demo` with CITRUSADMIN_VAR_DIR: everything goes there, nothing into the repository."""
 
+import importlib.util
 import os
 import signal
 import socket
@@ -46,6 +47,33 @@ def _wait_for(condition, seconds: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _demo_module():
+    spec = importlib.util.spec_from_file_location("demo", ROOT / "scripts" / "demo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _queues(command: list[str]) -> set[str]:
+    return set(command[command.index("--queues") + 1].split(","))
+
+
+def test_the_demo_runs_a_worker_on_the_priority_queue_alone():
+    """A stock-out in the demo never waits for a process an import or a bulk drain holds."""
+    from syncs.queues import Queue
+
+    workers = _demo_module().worker_commands()
+    assert {Queue.PRIORITY} in [_queues(command) for command in workers.values()]
+    assert set().union(*map(_queues, workers.values())) == set(Queue)
+    # Two workers on one machine need two names.
+    names = [
+        command[command.index("--hostname") + 1]
+        for command in workers.values()
+        if "--hostname" in command
+    ]
+    assert len(names) == len(set(names)) >= len(workers) - 1
+
+
 def test_demo_keeps_everything_in_citrusadmin_var_dir(tmp_path):
     var_dir = tmp_path / "not" / "there" / "yet"
     port, sandbox_port = _free_port(), _free_port()
@@ -77,6 +105,8 @@ def test_demo_keeps_everything_in_citrusadmin_var_dir(tmp_path):
         )
         assert demo.poll() is None, "".join(output)[-3000:]
         banner = "".join(output)
+        started = banner.split("Started: ", 1)[1].split("\n", 1)[0].split(", ")
+        assert {"worker", "priority-worker"} <= set(started)
         assert str(var_dir / "citrusadmin.sqlite3") in banner
         assert str(var_dir / "broker") in banner
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:  # noqa: S310

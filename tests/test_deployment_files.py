@@ -8,11 +8,20 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 README = (ROOT / "README.md").read_text()
+APP_SERVICES = ("web", "worker", "worker-priority", "beat")
 
 
 def test_compose_has_every_service_with_a_health_check():
     services = COMPOSE["services"]
-    assert set(services) == {"web", "worker", "beat", "sandbox", "db", "redis"}
+    assert set(services) == {
+        "web",
+        "worker",
+        "worker-priority",
+        "beat",
+        "sandbox",
+        "db",
+        "redis",
+    }
     for name, service in services.items():
         assert "healthcheck" in service, f"{name} has no health check"
         assert service["healthcheck"]["test"], name
@@ -22,7 +31,7 @@ def test_the_sandbox_is_off_by_default_and_published_on_localhost_only():
     sandbox = COMPOSE["services"]["sandbox"]
     assert sandbox["profiles"] == ["sandbox"], "a compose profile: `--profile sandbox` starts it"
     assert sandbox["ports"] and all(port.startswith("127.0.0.1:") for port in sandbox["ports"])
-    for name in ("web", "worker", "beat"):
+    for name in APP_SERVICES:
         service = COMPOSE["services"][name]
         assert "profiles" not in service
         assert "sandbox" not in str(service["environment"]), f"{name} points at the sandbox"
@@ -41,19 +50,43 @@ def test_compose_pins_the_database_and_broker_versions():
 
 
 def test_app_services_wait_for_healthy_db_and_redis():
-    for name in ("web", "worker", "beat"):
+    for name in APP_SERVICES:
         depends = COMPOSE["services"][name]["depends_on"]
         assert depends["db"]["condition"] == "service_healthy"
         assert depends["redis"]["condition"] == "service_healthy"
+
+
+def _queues(command: str) -> set[str]:
+    return set(command.split("--queues ")[1].split()[0].split(","))
 
 
 def test_web_runs_gunicorn_and_worker_listens_on_every_queue():
     assert "gunicorn" in COMPOSE["services"]["web"]["command"]
     from syncs.queues import Queue
 
-    command = COMPOSE["services"]["worker"]["command"]
-    queues = command.split("--queues ")[1].split()[0].split(",")
-    assert set(queues) == set(Queue)  # the worker consumes every queue
+    assert _queues(COMPOSE["services"]["worker"]["command"]) == set(Queue)
+
+
+def test_a_worker_listens_to_the_priority_queue_alone():
+    """A stock-out never waits for a process an import or a bulk drain holds."""
+    from syncs.queues import Queue
+
+    workers = {
+        name: service["command"]
+        for name, service in COMPOSE["services"].items()
+        if " worker " in f" {service.get('command', '')} "
+    }
+    assert {name for name, command in workers.items() if _queues(command) == {Queue.PRIORITY}}
+    assert set().union(*map(_queues, workers.values())) == set(Queue)
+    for name in workers:
+        assert "profiles" not in COMPOSE["services"][name], f"{name} must start by default"
+
+
+def test_the_readme_runs_a_priority_worker_wherever_it_says_how_to_run_workers():
+    production = README.split("## Running in production", 1)[1].split("\n## ", 1)[0]
+    assert "`worker-priority`" in production
+    for section in (production, README.split("### Running it", 1)[1].split("\n### ", 1)[0]):
+        assert re.search(r"celery -A citrusadmin worker (-Q|--queues) priority ", section)
 
 
 def test_every_service_the_readme_mentions_exists():

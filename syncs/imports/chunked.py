@@ -86,6 +86,11 @@ class ChunkedImport(KindImport):
     def changes(self, stored: dict, row: dict) -> dict:
         """field -> new value for what differs; empty when the row is unchanged."""
 
+    def written(self, stored: dict, diff: dict) -> dict:
+        """What the update writes: the file's changes, and any field they change besides
+        (kept in the history, so a revert gives it back)."""
+        return diff
+
     @abstractmethod
     def create(self, rows: list[dict]) -> list[int]:
         """Create the rows; return their ids."""
@@ -143,7 +148,7 @@ class ChunkedImport(KindImport):
                     continue
                 diff = self.changes(existing, row)
                 if diff:
-                    changed.append((existing, diff))
+                    changed.append((existing, self.written(existing, diff)))
                 else:
                     counts.unchanged += 1
             created = self.create(new)
@@ -228,6 +233,16 @@ class ProductChunkedImport(ChunkedImport):
     def changes(self, stored: dict, row: dict) -> dict:
         return {name: row[name] for name in self.fields if stored[name] != row[name]}
 
+    def written(self, stored: dict, diff: dict) -> dict:
+        if "inventory" not in diff:
+            return diff
+        restore = restore_inventory_after(
+            inventory=diff["inventory"], restore_inventory=stored["restore_inventory"]
+        )
+        if restore == stored["restore_inventory"]:
+            return diff
+        return {**diff, "restore_inventory": restore}
+
     def shown_key(self, row: dict) -> str:
         return product_shown_key(row["gtin"], row["seller_id"])
 
@@ -285,13 +300,9 @@ class ProductChunkedImport(ChunkedImport):
         products = []
         for stored, diff in pairs:
             product = Product(pk=stored["id"], version=stored["version"] + 1, updated_at=now)
-            product.restore_inventory = stored["restore_inventory"]
-            for name in self.fields:
+            # `diff` is `written()`'s: a changed restore amount is in it.
+            for name in (*self.fields, "restore_inventory"):
                 setattr(product, name, diff.get(name, stored[name]))
-            if "inventory" in diff:
-                product.restore_inventory = restore_inventory_after(
-                    inventory=diff["inventory"], restore_inventory=product.restore_inventory
-                )
             products.append(product)
         fields = [*self.fields, "restore_inventory", "version", "updated_at"]
         Product.objects.bulk_update(products, fields, batch_size=500)

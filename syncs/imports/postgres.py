@@ -209,11 +209,16 @@ class CopyImport(KindImport):
                 )
         return tally.as_dict(kind=self.kind, matched=matched)
 
+    def history_fields(self) -> list[str]:
+        """The fields whose previous values the history keeps: the file's, and any the write
+        changes besides them (each with its o_/n_ pair in the diff)."""
+        return list(self.field_columns())
+
     def _history(self) -> str:
         """The CTE recording each written row (ImportChange): created, or its previous and new
         values of the fields that change, from the diff. Parameter: job_id."""
         if self.diffed:
-            fields = list(self.field_columns())
+            fields = self.history_fields()
 
             def values(prefix: str) -> str:
                 return " || ".join(

@@ -104,10 +104,24 @@ class ProductCopyImport(CopyImport):
             "s.gtin || CASE WHEN s.seller_id = '' THEN '' "
             "ELSE ' (seller ' || s.seller_id || ')' END"
         )
+        if "inventory" in self.fields:
+            # What Restore puts back changes with the inventory (the write's rule below): kept
+            # with the file's fields, so a revert gives it back too.
+            restore = restore_inventory_after_sql(
+                inventory="s.inventory", restore_inventory="cur.restore_inventory"
+            )
+            values += (
+                f", {jsonb('cur.restore_inventory', 'integer')} AS o_restore_inventory, "
+                f"{jsonb(restore, 'integer')} AS n_restore_inventory"
+            )
         sql = f"""SELECT s.line, {key} AS key, cur.id AS obj_id, cur.version{values}
                   FROM {self._source()}
                   WHERE cur.id IS NOT NULL AND {self._changed("s")}"""  # noqa: S608
         return sql, {}
+
+    def history_fields(self) -> list[str]:
+        extra = ["restore_inventory"] if "inventory" in self.fields else []
+        return [*self.field_columns(), *extra]
 
     def _changed(self, new: str, stored_alias: str = "cur") -> str:
         if not self.fields:

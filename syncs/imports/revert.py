@@ -29,6 +29,7 @@ from syncs.models import (
     SyncState,
 )
 from syncs.models.order import MAX_ORDER_ITEMS
+from syncs.models.product import restore_inventory_after
 from syncs.services.sync_state import sync_state_forget, sync_state_mark_changed
 
 CHUNK = 1000
@@ -115,7 +116,7 @@ class ImportRevert:
             after = chunk[-1].object_id
 
     def revert_chunk(self, chunk: list[ImportChange]) -> None:
-        fields = {name for change in chunk for name in (change.before or {})}
+        fields = self.restored_fields(chunk)
         columns = {"id", "version", *KEY_FIELDS[self.kind], *(fields - {"items"})}
         if self.kind == ImportKind.CUSTOMERS:
             columns |= set(_FINAL_FLAGS)
@@ -138,6 +139,15 @@ class ImportRevert:
                 restored.append((change, values))
         self.remove(removed)
         self.restore(restored)
+
+    def restored_fields(self, changes: list[ImportChange]) -> set[str]:
+        """The fields a revert of these rows writes: those the import changed and, with a
+        product's inventory, what Restore puts back (the import recorded it when it changed;
+        history kept before it did gets the rule every write applies)."""
+        fields = {name for change in changes for name in (change.before or {})}
+        if self.kind == ImportKind.PRODUCTS and "inventory" in fields:
+            fields.add("restore_inventory")
+        return fields
 
     def reason_to_leave(self, change: ImportChange, values: dict | None) -> str:
         if values is None:
@@ -208,7 +218,7 @@ class ImportRevert:
         if not pairs:
             return
         now = timezone.now()
-        fields = {name for change, _ in pairs for name in change.before} - {"items"}
+        fields = self.restored_fields([change for change, _ in pairs]) - {"items"}
         objects, history, items = [], [], []
         for change, values in pairs:
             obj = self.model(pk=change.object_id, version=values["version"] + 1, updated_at=now)
@@ -219,6 +229,10 @@ class ImportRevert:
                     setattr(obj, name, decode(self.model, name, change.before[name]))
                 else:
                     setattr(obj, name, values[name])
+            if "inventory" in change.before and "restore_inventory" not in change.before:
+                obj.restore_inventory = restore_inventory_after(
+                    inventory=obj.inventory, restore_inventory=obj.restore_inventory
+                )
             if "items" in change.before:
                 previous = decode(self.model, "items", change.before["items"])
                 items.append((change.object_id, previous))

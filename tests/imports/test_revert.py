@@ -23,7 +23,7 @@ from syncs.services.import_revert import (
     import_revert_run,
 )
 from syncs.services.imports import import_job_run
-from syncs.services.products import product_update
+from syncs.services.products import product_set_stock, product_update
 from syncs.services.push import sync_run
 from tests.imports.helpers import chunked_path, run_import
 
@@ -206,3 +206,72 @@ def test_a_revert_job_is_never_run_as_an_import_nor_taken_for_a_follow_up(tmp_pa
     assert import_job_follow_up(job=revert) is None
     job.file_path = ""  # its upload removed after the retention days
     assert import_job_follow_up(job=job) is None
+
+
+STOCK = "catalogId,gtin,inventory\ncat-A,SKU-1,{}\n"
+
+
+def test_reverting_a_restock_gives_back_the_stock_out_and_what_restore_puts_back(
+    tmp_path, path, sandbox
+):
+    run_import(tmp_path, "products", STOCK.format(12))
+    pen = product_set_stock(product=Product.objects.get(), state="out", actor=None)
+    assert (pen.inventory, pen.restore_inventory) == (0, 12)
+    restock = run_import(tmp_path, "products", STOCK.format(5), confirm_large_change=True)
+    assert restock.status == ImportStatus.SUCCEEDED, restock.message
+    pen.refresh_from_db()
+    assert (pen.inventory, pen.restore_inventory) == (5, None)  # a restock ends the stock-out
+    assert _history(restock)["SKU-1"][2:] == (
+        {"inventory": 0, "restore_inventory": 12},
+        {"inventory": 5, "restore_inventory": None},
+    )
+    sync_run(wait_for_retries=True)
+    assert sandbox.product("cat-A", "SKU-1")["inventory"] == 5
+
+    revert = _revert(restock)
+
+    assert revert.rows_updated == 1, revert.message
+    pen.refresh_from_db()
+    assert (pen.inventory, pen.restore_inventory) == (0, 12)
+    change = ImportChange.objects.get(job=revert)
+    assert (change.before, change.after) == (
+        {"inventory": 5, "restore_inventory": None},
+        {"inventory": 0, "restore_inventory": 12},
+    )
+    sync_run(wait_for_retries=True)
+    assert sandbox.product("cat-A", "SKU-1")["inventory"] == 0  # dark again
+    # The merchandiser's Restore gives back what it gave back before the import.
+    pen = product_set_stock(product=pen, state="in", actor=None)
+    assert (pen.inventory, pen.restore_inventory) == (12, None)
+    sync_run(wait_for_retries=True)
+    assert sandbox.product("cat-A", "SKU-1")["inventory"] == 12
+
+
+def test_reverting_an_import_that_zeroed_a_product_puts_its_inventory_back(tmp_path, path, sandbox):
+    run_import(tmp_path, "products", STOCK.format(7))
+    zeroed = run_import(tmp_path, "products", STOCK.format(0), confirm_large_change=True)
+    pen = Product.objects.get()
+    # An import's zero is not a stock-out: there is nothing for Restore to put back.
+    assert (pen.inventory, pen.restore_inventory) == (0, None)
+    assert _history(zeroed)["SKU-1"][2:] == ({"inventory": 7}, {"inventory": 0})
+    sync_run(wait_for_retries=True)
+
+    _revert(zeroed)
+
+    pen.refresh_from_db()
+    assert (pen.inventory, pen.restore_inventory) == (7, None)
+    sync_run(wait_for_retries=True)
+    assert sandbox.product("cat-A", "SKU-1")["inventory"] == 7
+
+
+def test_a_stock_out_between_an_import_and_its_revert_is_left_alone(tmp_path, path):
+    run_import(tmp_path, "products", STOCK.format(12))
+    pen = product_set_stock(product=Product.objects.get(), state="out", actor=None)
+    restock = run_import(tmp_path, "products", STOCK.format(5), confirm_large_change=True)
+    pen = product_set_stock(product=pen, state="out", actor=None)  # remembers 5
+
+    revert = _revert(restock)
+
+    assert revert.skipped[0]["reason"] == "changed since, not reverted"
+    pen.refresh_from_db()
+    assert (pen.inventory, pen.restore_inventory) == (0, 5)
