@@ -20,8 +20,8 @@ from syncs.services.feeds import feed_create
 from syncs.services.webhooks import webhook_endpoint_create, webhook_endpoint_rotate_secret
 from syncs.stored_secrets import StoredSecretError, secret_decrypt, secret_encrypt
 
-BEFORE = ("syncs", "0015_unattended_feeds_alerts_stockouts")
-AFTER = ("syncs", "0016_webhook_secrets_encrypted")
+BEFORE = ("syncs", "0016_list_indexes")
+AFTER = ("syncs", "0017_webhook_secrets_encrypted")
 
 
 @pytest.fixture

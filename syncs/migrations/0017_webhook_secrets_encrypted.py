@@ -45,7 +45,7 @@ def decrypt_stored_secrets(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("syncs", "0015_unattended_feeds_alerts_stockouts"),
+        ("syncs", "0016_list_indexes"),
     ]
 
     operations = [
