@@ -221,6 +221,8 @@ SANDBOX_IN_USE = env_bool("SANDBOX_IN_USE", False)
 # Custobar's own plugin keeps to 180 a minute per account; CitrusAd publishes no figure.
 CITRUSAD_RATE_LIMIT = env_rate("CITRUSAD_RATE_LIMIT", "")
 CUSTOBAR_RATE_LIMIT = env_rate("CUSTOBAR_RATE_LIMIT", "180/minute")
+# Each webhook endpoint's own pace: a retailer's receiver is rarely built for bursts.
+WEBHOOK_RATE_LIMIT = env_rate("WEBHOOK_RATE_LIMIT", "600/minute")
 
 # --- Sync engine ---
 SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 100, minimum=1, maximum=100)

@@ -153,6 +153,10 @@ class Webhook(Destination):
     def credentials(self) -> tuple[str, ...]:
         return (self.receiver.url, self.receiver.secret)
 
+    def rate_limit(self) -> float | None:
+        """Each endpoint's own pace (WEBHOOK_RATE_LIMIT): one receiver's 429 slows only it."""
+        return settings.WEBHOOK_RATE_LIMIT
+
     def build_client(self, config: tuple) -> WebhookClient:
         url, secrets, label, connect, read = config
         return WebhookClient(

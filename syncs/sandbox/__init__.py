@@ -8,7 +8,7 @@ from syncs.sandbox.config import (
     SandboxConfig,
 )
 from syncs.sandbox.replies import RecordedRequest
-from syncs.sandbox.server import SandboxServer
+from syncs.sandbox.server import SandboxServer, bind_is_loopback
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -18,4 +18,5 @@ __all__ = [
     "RecordedRequest",
     "SandboxConfig",
     "SandboxServer",
+    "bind_is_loopback",
 ]

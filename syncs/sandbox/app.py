@@ -92,13 +92,16 @@ class SandboxApp(CitrusAdEndpoints, CustobarEndpoints):
         if path.startswith("/_sandbox/"):
             return self._control(method, path, query, body).encode()
         if path.startswith("/webhooks/") and method == "POST":
-            # Faults (latency, 5xx, 429, a chosen status) apply to the receiver too.
-            reply = self._faults(self.config, path)
+            # Faults (latency, 5xx, 429, a chosen status) and a per-receiver limit apply too.
+            receiver = path.removeprefix("/webhooks/")
+            reply = self._faults(self.config, path) or self._over_limit(
+                f"webhook:{receiver}", self.config.webhook_rpm
+            )
             if reply is None:
-                status, answer = self.webhooks.receive(
-                    path.removeprefix("/webhooks/"), headers, body
-                )
+                status, answer = self.webhooks.receive(receiver, headers, body)
                 reply = Reply(status, answer)
+            else:
+                self.webhooks.refused(receiver, reply.status)
             return reply.encode()
         with self.lock:
             self.in_flight += 1

@@ -37,11 +37,13 @@ class SandboxConfig:
     ingest_delay_ms: int = 0  # a pushed product stays 404 on GET this long, like CitrusAd
     require_known_catalogs: bool = False  # 400 for products of catalogs it did not create
     max_items: int = 100
-    # Per-account rate limits, in requests per minute (0: none): each CitrusAd team, and the one
-    # Custobar account. Above it: 429 with Retry-After. `rate_limit_burst` is the bucket's size
+    # Per-account rate limits, in requests per minute (0: none): each CitrusAd team, the one
+    # Custobar account, and each webhook receiver (`/webhooks/<name>`). Above it: 429 with
+    # Retry-After. `rate_limit_burst` is the bucket's size
     # (0: three seconds' worth).
     citrusad_rpm: int = 0
     custobar_rpm: int = 0
+    webhook_rpm: int = 0
     rate_limit_burst: int = 0
     record_bodies: bool = True
     max_recorded: int = 20000
@@ -82,6 +84,7 @@ _COUNTS = {
     "ingest_delay_ms",
     "citrusad_rpm",
     "custobar_rpm",
+    "webhook_rpm",
     "rate_limit_burst",
 }
 _STRINGS = {"custobar_token", "custobar_username", "custobar_password"}

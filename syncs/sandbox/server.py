@@ -1,6 +1,8 @@
 """A threaded HTTP/1.1 (keep-alive) server around SandboxApp, run in a background thread."""
 
+import ipaddress
 import logging
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -11,6 +13,24 @@ from syncs.sandbox.replies import RecordedRequest
 logger = logging.getLogger("syncs.sandbox")
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
+
+
+def bind_is_loopback(host: str) -> bool:
+    """Whether `host` (an address or a name) reaches this machine's loopback only: "" and
+    0.0.0.0 / :: are every interface; a name counts as loopback when all it resolves to is."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    if not host:
+        return False
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return False
+    return bool(found) and all(
+        ipaddress.ip_address(address.split("%")[0]).is_loopback for address in found
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -62,11 +62,17 @@ class WebhookReceiver:
             self.secrets: list[str] = []
             self.deliveries: deque[dict] = deque(maxlen=KEPT_DELIVERIES)
             self.count = 0
+            self.refusals: dict[str, int] = {}  # status -> requests answered before verifying
 
     def secret_add(self, secret: str) -> None:
         with self.lock:
             if secret not in self.secrets:
                 self.secrets.append(secret)
+
+    def refused(self, receiver: str, status: int) -> None:
+        """Count a request answered by a fault or the rate limit (429) instead of the receiver."""
+        with self.lock:
+            self.refusals[str(status)] = self.refusals.get(str(status), 0) + 1
 
     def receive(self, receiver: str, headers, body: bytes) -> tuple[int, dict]:
         """Verify and keep one delivery; (status, answer)."""
@@ -108,5 +114,6 @@ class WebhookReceiver:
                 "verified": sum(d["verified"] for d in self.deliveries),
                 "rejected": sum(not d["verified"] for d in self.deliveries),
                 "secrets": len(self.secrets),
+                "refused": dict(self.refusals),
                 "last_index": self.count,
             }

@@ -17,7 +17,6 @@ from syncs.services.products import product_set_stock, product_update
 from syncs.services.push import sync_run
 from syncs.services.sync_state import sync_state_mark_changed
 from syncs.services.webhooks import (
-    webhook_endpoint_create,
     webhook_endpoint_delete,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
@@ -25,20 +24,6 @@ from syncs.services.webhooks import (
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def endpoint(sandbox, admin_user):
-    created, secret = webhook_endpoint_create(
-        name="Shop",
-        url=f"{sandbox.url}/webhooks/shop",
-        kinds=["product", "order"],
-        enabled=True,
-        actor=admin_user,
-    )
-    sandbox.webhook_secret_add(secret)
-    created.test_secret = secret
-    return created
 
 
 def _headers(delivery: dict) -> dict:

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from syncs.remotes import CitrusAdClient
+from syncs.sandbox import bind_is_loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,6 +75,54 @@ def test_sandbox_command_serves_with_its_flags():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _sandbox_stderr(host: str) -> str:
+    """What `manage.py sandbox --host HOST` printed to stderr once it was serving."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "sandbox", "--host", host, "--port", str(port), "--quiet"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.terminate()
+        _out, err = process.communicate(timeout=10)
+    return err
+
+
+def test_sandbox_on_a_network_interface_warns_on_stderr():
+    err = _sandbox_stderr("0.0.0.0")  # noqa: S104 (what the warning is about)
+    assert "WARNING: the sandbox listens on 0.0.0.0" in err
+    assert "fixed, public credentials" in err and "--host 127.0.0.1" in err
+    assert "sandbox-citrusad-key" not in err  # it says what is exposed, not the key itself
+
+
+def test_sandbox_on_loopback_says_nothing_on_stderr():
+    assert "WARNING" not in _sandbox_stderr("127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),  # noqa: S104
+        ("::", False),
+        ("", False),
+        ("192.168.1.20", False),
+        ("no-such-host.invalid", False),
+    ],
+)
+def test_which_bind_addresses_are_loopback(host, loopback):
+    assert bind_is_loopback(host) is loopback
 
 
 def test_sandbox_command_refuses_a_bad_flag():

@@ -11,6 +11,16 @@ from syncs.sandbox import (
     DEFAULT_TEAM_ID,
     SandboxConfig,
     SandboxServer,
+    bind_is_loopback,
+)
+
+NETWORK_WARNING = (
+    "WARNING: the sandbox listens on {host}, which other machines can reach, not on this "
+    "machine's loopback only. Anyone who reaches port {port} can use its fixed, public "
+    "credentials, read everything sent to it (/_sandbox/state, /_sandbox/requests, "
+    "/_sandbox/webhooks) and change how it answers (/_sandbox/config); it is a test double, "
+    "not a server. Use --host 127.0.0.1 unless this runs in a container whose port is "
+    "published on the host's 127.0.0.1 only (as docker-compose.yml does)."
 )
 
 
@@ -28,7 +38,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1", help="Interface (default 127.0.0.1).")
+        parser.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help="Interface (default 127.0.0.1); any other prints a warning: the sandbox's "
+            "credentials are public and its control endpoints open.",
+        )
         parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="Default 8700.")
         parser.add_argument(
             "--api-key",
@@ -85,6 +100,12 @@ class Command(BaseCommand):
             help="Requests a minute the Custobar account may send; 429 above it (default: none).",
         )
         parser.add_argument(
+            "--webhook-rpm",
+            type=int,
+            default=0,
+            help="Requests a minute each webhook receiver takes; 429 above it (default: none).",
+        )
+        parser.add_argument(
             "--max-recorded",
             type=int,
             default=20000,
@@ -124,6 +145,7 @@ class Command(BaseCommand):
                 max_recorded=options["max_recorded"],
                 citrusad_rpm=options["citrusad_rpm"],
                 custobar_rpm=options["custobar_rpm"],
+                webhook_rpm=options["webhook_rpm"],
                 record_bodies=not options["no_record_bodies"],
             )
         except ValueError as exc:
@@ -134,6 +156,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Cannot listen on {options['host']}:{options['port']}: {exc.strerror}."
             ) from None
+        if not bind_is_loopback(options["host"]):
+            self.stderr.write(
+                NETWORK_WARNING.format(host=options["host"] or "every interface", port=server.port)
+            )
+            self.stderr.flush()
         if not options["quiet"]:
             logging.getLogger("syncs.sandbox").setLevel(logging.DEBUG)
         teams = ", ".join(sorted(set(api_keys.values())))
