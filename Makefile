@@ -2,6 +2,7 @@
 #   make demo   set up and run the whole console locally (SQLite + file broker unless
 #               DATABASE_URL / REDIS_URL say otherwise)
 #   make test   set up and run the whole suite against PostgreSQL and Redis
+#   make screenshots  retake the README's screenshots (docs/screenshots/) with the browser tests
 #   make lock   rewrite constraints.txt (the exact versions every install uses) from pyproject.toml
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -10,7 +11,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test venv lock services lint format bench-import bench-push bench-pages clean
+.PHONY: demo test screenshots venv lock services lint format bench-import bench-push bench-pages clean
 
 # Every install takes its versions from constraints.txt, so each machine runs the same code.
 $(BIN)/.installed: pyproject.toml constraints.txt
@@ -33,6 +34,12 @@ services:
 test: venv services
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser tests write their PNGs to pytest's temporary directories; with UPDATE_SCREENSHOTS=1
+# they write the README's copies instead.
+screenshots: venv services
+	UPDATE_SCREENSHOTS=1 DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+		REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(BIN)/pytest tests/browser $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from syncs.destinations import destination_label
+from syncs.destinations import destination_label, destination_names_for_kind
 from syncs.destinations.citrusad import NAME as CITRUSAD
 from syncs.models import AuditEvent, BulkOutcome, BulkStockItem, SyncKind, SyncState
 from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
@@ -97,7 +97,11 @@ def audit_event_push_outcomes(*, events: list[AuditEvent]) -> dict[int, list[Pus
             by_object.setdefault((event.object_kind, int(event.object_id)), []).append(event.pk)
     for kind in {kind for kind, _ in by_object}:
         ids = [object_id for k, object_id in by_object if k == kind]
-        for state in SyncState.objects.filter(kind=kind, object_id__in=ids).order_by("destination"):
+        # Naming the destinations lets the (destination, kind, object_id) index answer it.
+        states = SyncState.objects.filter(
+            destination__in=destination_names_for_kind(kind), kind=kind, object_id__in=ids
+        ).order_by("destination")
+        for state in states:
             for event_id in by_object[(kind, state.object_id)]:
                 outcomes.setdefault(event_id, []).append(
                     PushOutcome(destination_label(state.destination), state.status)

@@ -157,6 +157,11 @@ def keyset_page(
         page = Page(rows[:limit], sort, number, limit, None, None)
         page.next_after = rows[limit - 1].pk if len(rows) > limit else None
         page.back_from = rows[0].pk if rows and number > 1 else None
-    if count:
+        if page.next_after is None and (rows or number == 1):
+            # The last page reached by its number: every row before it was counted by OFFSET,
+            # so a narrow search (the costly one to count: few rows left after its filters)
+            # needs no COUNT at all.
+            page.count = (number - 1) * limit + len(page.rows)
+    if count and page.count is None:
         page.count = count_capped(qs)
     return page

@@ -1,6 +1,8 @@
 """Playwright driving the distribution's Chromium against pytest-django's live server.
 
 Never `playwright install`: the browser is /usr/bin/chromium (CHROMIUM_PATH overrides it).
+Screenshots go to each test's temporary directory, and to docs/screenshots/ (the README's) only
+with UPDATE_SCREENSHOTS=1 (`make screenshots`), so a test run leaves the checkout clean.
 """
 
 import os
@@ -87,9 +89,13 @@ class Console:
     def go(self, path: str) -> None:
         self.page.goto(f"{self.base_url}{path}")
 
-    def screenshot(self, name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    def screenshot(self, name: str) -> Path:
+        """A full-page PNG of the tab; the README's copy only with UPDATE_SCREENSHOTS=1."""
+        folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else self.tmp_path
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
 
     def close(self) -> None:
         self.context.close()

@@ -1,5 +1,7 @@
 """A barcode scanner types a code and Enter into whatever has focus: it must only ever search."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -104,3 +106,15 @@ def test_the_product_page_gives_focus_back_to_its_search_box_after_a_stock_out(c
     expect(console.page.locator(f"#product-{rye.pk}")).to_be_visible()
     pen.refresh_from_db()
     assert pen.inventory == 0
+
+
+def test_a_scanned_ean13_shows_the_stored_gtin14_and_says_so(console, shelf):
+    console.login(UserFactory(role="merchandiser"))
+    console.go("/products/")
+    scan(console, "4006381333931")
+    expect(console.page).to_have_url(re.compile(r"/products/\?q=4006381333931&"))
+    row = console.page.locator(f"#product-{shelf['pen'].pk}")
+    expect(row).to_contain_text("matched as GTIN-14")
+    expect(row).to_contain_text("04006381333931")
+    expect(console.page.locator("#results tbody tr")).to_have_count(1)
+    console.screenshot("products-scan")

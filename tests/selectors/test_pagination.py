@@ -1,6 +1,8 @@
 """Pages of every list: keyset by the sort column and id, numbers, Previous, and the count."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from syncs.models import Product
 from syncs.selectors import pagination
@@ -83,3 +85,17 @@ def test_the_count_stops_at_the_cap(monkeypatch, shelf):
 
 def test_count_cap_is_ten_thousand():
     assert COUNT_CAP == 10_000
+
+
+def test_a_last_page_reached_by_number_is_counted_without_a_count_query(shelf):
+    qs = Product.objects.filter(gtin__in=[f"{90 - i:014d}" for i in range(2)])
+    with CaptureQueriesContext(connection) as queries:
+        page = keyset_page(qs, paging=Paging(limit=3), sorts=SORTS)
+    assert page.count == 4 and page.count_label == "4" and page.page_count == 2
+    assert len(queries.captured_queries) == 2  # the page, and the count that a next page needs
+    with CaptureQueriesContext(connection) as queries:
+        last = keyset_page(qs, paging=Paging(limit=3, number=2), sorts=SORTS)
+    assert [p.pk for p in last.rows] == [p.pk for p in qs.order_by("id")[3:]]
+    assert last.count == 4 and len(queries.captured_queries) == 1
+    empty = keyset_page(qs.filter(pk=-1), paging=Paging(), sorts=SORTS)
+    assert empty.count == 0 and empty.count_label == "0"

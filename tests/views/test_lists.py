@@ -1,11 +1,13 @@
 """Every list says how many match, sorts by its indexed columns and pages by number."""
 
+import datetime
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from syncs.models import AuditEvent, ImportJob
+from syncs.models import AuditEvent, Customer, ImportJob, Order, SyncBatch
 from syncs.selectors import pagination
 from tests.factories import CustomerFactory, OrderItemFactory, ProductFactory
 from tests.views.conftest import make_batch
@@ -93,3 +95,42 @@ def test_the_imports_list_says_when_and_who(client, admin_user, lists):
     html = client.get(reverse("import_list")).content.decode()
     assert '<th scope="col">When</th>' in html and admin_user.get_username() in html
     assert re.search(r"<time datetime=\"\d{4}-\d\d-\d\dT", html)
+
+
+def _row_ids(html: str, pattern: str) -> list[int]:
+    """The rows' ids in the order the page lists them (each row links to its page once)."""
+    seen: list[int] = []
+    for found in re.findall(pattern, html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]):
+        if int(found) not in seen:
+            seen.append(int(found))
+    return seen
+
+
+SORTED_LISTS = [
+    ("customer_search", {"q": "rye"}, Customer, r'href="/customers/(\d+)/"', ("id", "email")),
+    ("order_search", {"q": "RYE"}, Order, r'href="/orders/(\d+)/"', ("order_id", "order_date")),
+    ("batch_list", {}, SyncBatch, r'href="/history/(\d+)/"', ("id",)),
+    ("audit_list", {}, AuditEvent, r'id="event-(\d+)"', ("id",)),
+    ("import_list", {}, ImportJob, r'href="/imports/(\d+)/"', ("id",)),
+]
+
+
+@pytest.mark.parametrize(("name", "query", "model", "pattern", "columns"), SORTED_LISTS)
+def test_each_list_sorts_by_its_column_headers_both_ways(
+    client, admin_user, lists, name, query, model, pattern, columns
+):
+    if model is Order:  # three dates, so the order by date is not the order of the ids
+        for days, order in zip((2, 9, 5), Order.objects.order_by("id"), strict=True):
+            Order.objects.filter(pk=order.pk).update(
+                order_date=timezone.now() - datetime.timedelta(days=days)
+            )
+    client.force_login(admin_user)
+    for column in columns:
+        for sort in (column, f"-{column}"):
+            html = client.get(reverse(name), {**query, "sort": sort}).content.decode()
+            expected = list(
+                model.objects.order_by(*pagination._order(sort)).values_list("pk", flat=True)
+            )
+            assert _row_ids(html, pattern) == expected, sort
+            flipped = "ascending" if sort == column else "descending"
+            assert f'aria-sort="{flipped}"' in html
