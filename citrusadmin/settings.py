@@ -252,9 +252,20 @@ BULK_BACKGROUND_ROWS = env_int("BULK_BACKGROUND_ROWS", 1000, minimum=1)
 DESTINATION_UNREACHABLE_MINUTES = env_int("DESTINATION_UNREACHABLE_MINUTES", 5, minimum=1)
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 
-# --- Scheduled feeds ---
+# --- Secrets stored in the database (feed credentials, webhook signing secrets) ---
 # Fernet keys, newest first (the first encrypts, every one decrypts): see "Rotating the key".
-FEED_CREDENTIALS_KEYS = env_fernet_keys("FEED_CREDENTIALS_KEY")
+# FEED_CREDENTIALS_KEY is the setting's former name, still read when the new one is not set.
+STORED_SECRETS_KEYS = env_fernet_keys("STORED_SECRETS_KEY")
+former_keys = env_fernet_keys("FEED_CREDENTIALS_KEY")
+if STORED_SECRETS_KEYS and former_keys and former_keys != STORED_SECRETS_KEYS:
+    raise ImproperlyConfigured(
+        "STORED_SECRETS_KEY and FEED_CREDENTIALS_KEY (its former name) differ: set "
+        "STORED_SECRETS_KEY only."
+    )
+STORED_SECRETS_KEYS = STORED_SECRETS_KEYS or former_keys
+del former_keys
+
+# --- Scheduled feeds ---
 # Local feeds must be files under this folder, so a feed cannot read the console's own files.
 FEED_LOCAL_ROOT = Path(env_str("FEED_LOCAL_ROOT") or VAR_DIR / "feeds")
 FEED_TIMEOUT = env_float("FEED_TIMEOUT", 30.0, minimum=1.0, maximum=600)

@@ -58,15 +58,20 @@ def demo_environment() -> dict[str, str]:
             DEMO_ALERT_INBOX="1",
         )
     env.setdefault("CONSOLE_URL", f"http://127.0.0.1:{WEB_PORT}")
-    env.setdefault("FEED_CREDENTIALS_KEY", demo_feed_key())
+    if not env.get("FEED_CREDENTIALS_KEY"):  # the setting's former name, if you set that
+        env.setdefault("STORED_SECRETS_KEY", demo_secrets_key())
     return env
 
 
-def demo_feed_key() -> str:
-    """A Fernet key for feed credentials, made once and kept in var/ (demo only)."""
+def demo_secrets_key() -> str:
+    """A Fernet key for stored secrets (feed credentials, webhook signing secrets), made once
+    and kept in var/ (demo only); a var/ from before keeps the key it has."""
     from cryptography.fernet import Fernet
 
-    path = VAR_DIR / "demo-feed-credentials.key"
+    path = VAR_DIR / "demo-stored-secrets.key"
+    former = VAR_DIR / "demo-feed-credentials.key"
+    if not path.exists() and former.exists():
+        path = former
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(Fernet.generate_key().decode())

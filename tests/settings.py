@@ -11,6 +11,8 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+# Stored secrets (webhook signing secrets, feed credentials) need a key; workers get it too.
+os.environ.setdefault("STORED_SECRETS_KEY", "pj6BLCWThMNDfprSLnDl9sV6FoVMS5VNwAts6S6NlZs=")
 
 from citrusadmin.settings import *  # noqa: E402, F403
 from citrusadmin.settings import STATIC_ROOT, STORAGES  # noqa: E402

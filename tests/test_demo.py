@@ -81,6 +81,7 @@ def test_demo_keeps_everything_in_citrusadmin_var_dir(tmp_path):
     # DEBUG, SECRET_KEY... in os.environ).
     ours = ("DATABASE_URL", "REDIS_URL", "CELERY_", "CITRUSAD_", "CUSTOBAR_", "SECURE_", "DEBUG")
     ours += ("SECRET_KEY", "ALLOWED_HOSTS", "SESSION_", "CSRF_", "DJANGO_SETTINGS_MODULE")
+    ours += ("STORED_SECRETS_KEY", "FEED_CREDENTIALS_KEY")
     env = {key: value for key, value in os.environ.items() if not key.startswith(ours)}
     env.update(CITRUSADMIN_VAR_DIR=str(var_dir), PORT=str(port), SANDBOX_PORT=str(sandbox_port))
     before = _repo_files()
@@ -114,6 +115,8 @@ def test_demo_keeps_everything_in_citrusadmin_var_dir(tmp_path):
         _wait_for(lambda: list(var_dir.glob("celerybeat-schedule*")), 60, "beat's schedule")
         assert (var_dir / "citrusadmin.sqlite3").is_file()
         assert (var_dir / "broker").is_dir()
+        # Its own key for stored secrets: the sandbox's webhook endpoint was added with it.
+        assert (var_dir / "demo-stored-secrets.key").is_file()
     finally:
         os.killpg(demo.pid, signal.SIGINT)
         try:

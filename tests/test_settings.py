@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from citrusadmin import env
@@ -114,3 +115,22 @@ def test_destinations_are_off_until_configured(settings):
     assert not destination_is_configured(destination="custobar")
     settings.CUSTOBAR_API_TOKEN = "token"
     assert destination_is_configured(destination="custobar")
+
+
+def _stored_secrets_keys(extra_env: dict[str, str]) -> subprocess.CompletedProcess:
+    code = "from django.conf import settings; print(','.join(settings.STORED_SECRETS_KEYS))"
+    return _run_settings({"DEBUG": "1", **extra_env}, "shell", "--no-imports", "-c", code)
+
+
+def test_stored_secrets_key_and_its_former_name():
+    new, old = (Fernet.generate_key().decode() for _ in range(2))
+    result = _stored_secrets_keys({"STORED_SECRETS_KEY": f"{new},{old}"})
+    assert result.stdout.strip() == f"{new},{old}", result.stderr
+    # A deployment that set the former name keeps working ...
+    assert _stored_secrets_keys({"FEED_CREDENTIALS_KEY": old}).stdout.strip() == old
+    # ... and one that set both to different keys is told which to keep.
+    both = _stored_secrets_keys({"STORED_SECRETS_KEY": new, "FEED_CREDENTIALS_KEY": old})
+    assert both.returncode != 0
+    assert "set STORED_SECRETS_KEY only" in both.stderr
+    bad = _stored_secrets_keys({"STORED_SECRETS_KEY": "not-a-key"})
+    assert bad.returncode != 0 and "STORED_SECRETS_KEY: key 1 is not a Fernet key" in bad.stderr

@@ -20,6 +20,7 @@ from syncs.remotes import payloads as wire
 from syncs.remotes.errors import RemoteError
 from syncs.remotes.result import RemoteResult
 from syncs.remotes.webhook import WebhookClient
+from syncs.stored_secrets import KEY_SETTING, StoredSecretError
 
 TYPE_NAME = "webhook"
 GONE = 410
@@ -148,10 +149,22 @@ class Webhook(Destination):
         )
 
     def missing(self) -> list[str]:
-        return [] if self.receiver.enabled else ["it on (Webhooks page)"]
+        if not self.receiver.enabled:
+            return ["it on (Webhooks page)"]
+        try:
+            self.receiver.signing_secrets()
+        except StoredSecretError:
+            return [f"{KEY_SETTING} to the key its secret was encrypted with"]
+        return []
 
     def credentials(self) -> tuple[str, ...]:
-        return (self.receiver.url, self.receiver.secret)
+        """Its URL and current secret (decrypted: re-encrypting under a new key changes
+        nothing a receiver sees)."""
+        try:
+            current = self.receiver.signing_secrets()[:1]
+        except StoredSecretError:
+            current = []  # `missing()` says so; it cannot send until the key is back
+        return (self.receiver.url, *current)
 
     def rate_limit(self) -> float | None:
         """Each endpoint's own pace (WEBHOOK_RATE_LIMIT): one receiver's 429 slows only it."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from django.conf import settings
 
 from syncs.feeds import runs
-from syncs.feeds.credentials import CredentialsError, credentials_read, redact
+from syncs.feeds.credentials import credentials_read, redact
 from syncs.feeds.sources import (
     Fingerprint,
     Location,
@@ -31,6 +31,7 @@ from syncs.feeds.sources import (
 )
 from syncs.models import Feed, FeedRun, ImportJob
 from syncs.services.imports import import_job_create, import_upload_dir
+from syncs.stored_secrets import StoredSecretError
 
 logger = logging.getLogger("syncs.feeds")
 
@@ -63,7 +64,7 @@ class FeedRunner:
             return self.start_import()
         except runs.RunLost:
             logger.warning("Feed %s run %s was taken for interrupted.", self.feed, self.run_id)
-        except (SourceError, CredentialsError) as exc:
+        except (SourceError, StoredSecretError) as exc:
             self.fail(str(exc))
         except Exception as exc:  # every error of every fsspec backend ends the run the same way
             self.fail(source_error_message(exc, self.location), unexpected=exc)

@@ -30,7 +30,7 @@ class Feed(models.Model):
     )
     # Settings of the source that are not secret (S3 endpoint and region, SFTP port, ...).
     options = models.JSONField(default=dict, blank=True)
-    # {"field": value} encrypted with FEED_CREDENTIALS_KEY (Fernet), never shown back.
+    # {"field": value} encrypted (syncs/stored_secrets.py, STORED_SECRETS_KEY), never shown back.
     credentials_encrypted = models.TextField(blank=True, default="")
     # {"field": "ENV_VAR_NAME"}: credentials read from the environment at run time instead.
     credentials_env = models.JSONField(default=dict, blank=True)

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from syncs.models.sync import SyncKind
+from syncs.stored_secrets import secret_decrypt
 
 # The kinds an endpoint may receive (catalogs are CitrusAd's own objects).
 WEBHOOK_KINDS = (SyncKind.PRODUCT, SyncKind.CUSTOMER, SyncKind.ORDER)
@@ -21,10 +22,12 @@ class WebhookEndpoint(models.Model):
     enabled = models.BooleanField(
         default=True, help_text="Off holds deliveries; changes wait and go out when it is on."
     )
-    # Shown once (at creation and rotation), never rendered again, never logged.
-    secret = models.CharField(max_length=100)
-    # After a rotation the old secret signs too, until this time, so receivers can switch.
-    previous_secret = models.CharField(max_length=100, blank=True, default="")
+    # The signing secret, encrypted (syncs/stored_secrets.py): shown once in clear (at creation
+    # and rotation), never rendered again, never logged.
+    secret_encrypted = models.TextField()
+    # After a rotation the old secret (encrypted too) signs as well, until this time, so
+    # receivers can switch.
+    previous_secret_encrypted = models.TextField(blank=True, default="")
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -44,10 +47,13 @@ class WebhookEndpoint(models.Model):
         return f"webhook:{self.pk}"
 
     def signing_secrets(self) -> list[str]:
-        """The current secret, and the previous one while its grace period lasts."""
-        keep_previous = (
-            self.previous_secret
+        """The current secret, and the previous one while its grace period lasts, decrypted
+        (raises StoredSecretError when STORED_SECRETS_KEY cannot decrypt them)."""
+        tokens = [self.secret_encrypted]
+        if (
+            self.previous_secret_encrypted
             and self.previous_secret_expires_at
             and self.previous_secret_expires_at > timezone.now()
-        )
-        return [self.secret, self.previous_secret] if keep_previous else [self.secret]
+        ):
+            tokens.append(self.previous_secret_encrypted)
+        return [secret_decrypt(token, what=f"secret of webhook {self.name}") for token in tokens]

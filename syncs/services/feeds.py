@@ -13,13 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from syncs.feeds import runs
-from syncs.feeds.credentials import (
-    ENV_NAME,
-    CredentialsError,
-    credentials_decrypt,
-    credentials_encrypt,
-    credentials_rotate,
-)
+from syncs.feeds.credentials import ENV_NAME, credentials_decrypt, credentials_encrypt
 from syncs.feeds.runner import FeedRunner
 from syncs.feeds.sources import (
     OPTION_FIELDS,
@@ -39,6 +33,7 @@ from syncs.models import (
 )
 from syncs.queues import Queue, TaskName
 from syncs.services.audit import audit_event_record
+from syncs.stored_secrets import StoredSecretError
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 
@@ -130,14 +125,14 @@ def _clean_source(scheme, in_url, credentials, credentials_env, options, feed, f
                 for k, v in credentials_decrypt(feed.credentials_encrypted).items()
                 if k in allowed
             }
-        except CredentialsError as exc:
+        except StoredSecretError as exc:
             errors["credentials"] = str(exc)
             return
     if credentials_env is None and feed is not None:
         names = {k: v for k, v in feed.credentials_env.items() if k in allowed}
     try:
         fields["credentials_encrypted"] = credentials_encrypt(given)
-    except CredentialsError as exc:
+    except StoredSecretError as exc:
         errors["credentials"] = str(exc)
     fields["credentials_env"] = names
     opts = {k: str(v).strip() for k, v in (options or {}).items() if str(v).strip()}
@@ -381,13 +376,3 @@ def feed_run_in_process(*, feed: Feed, actor: AbstractBaseUser | None = None) ->
     if run is None:
         return None
     return feed_run(run_id=run.pk, import_in_process=True)
-
-
-def feed_credentials_rotate() -> int:
-    """Re-encrypt every feed's stored credentials under the first FEED_CREDENTIALS_KEY."""
-    rotated = 0
-    for feed in Feed.objects.exclude(credentials_encrypted="").only("pk", "credentials_encrypted"):
-        token = credentials_rotate(feed.credentials_encrypted)
-        Feed.objects.filter(pk=feed.pk).update(credentials_encrypted=token)
-        rotated += 1
-    return rotated

@@ -6,6 +6,9 @@ made from its creation on (and, for a kind added later, from then on); it is not
 with rows that have not changed since. Switched off, its changes still wait as pending rows
 (coalesced, one per row), and go out when it is switched on again. Removing an endpoint
 removes its sync states; its history stays, as "Webhook #<id>".
+
+Secrets are stored encrypted (syncs/stored_secrets.py, STORED_SECRETS_KEY): the clear value
+exists only in the answer that shows it once and in the signing client's memory.
 """
 
 from datetime import timedelta
@@ -21,6 +24,7 @@ from syncs.remotes.webhook import webhook_secret_generate
 from syncs.services.audit import audit_event_record
 from syncs.services.dispatch import drain_enqueue
 from syncs.services.sync_state import sync_state_forget
+from syncs.stored_secrets import StoredSecretError, secret_decrypt, secret_encrypt
 
 # After a rotation the old secret still signs for this long, so receivers can switch over.
 PREVIOUS_SECRET_GRACE = timedelta(hours=24)
@@ -55,6 +59,23 @@ def _described(endpoint: WebhookEndpoint) -> dict:
     }
 
 
+def _encrypted(secret: str) -> str:
+    try:
+        return secret_encrypt(secret)
+    except StoredSecretError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def _still_readable(token: str) -> str:
+    """The old secret's token to keep signing with, or "" when no key decrypts it any more
+    (it could not sign; rotating is how such an endpoint starts again)."""
+    try:
+        secret_decrypt(token)
+    except StoredSecretError:
+        return ""
+    return token
+
+
 def _drains_enqueue_after_commit(endpoint: WebhookEndpoint) -> None:
     for kind in endpoint.kinds:
         transaction.on_commit(
@@ -68,6 +89,7 @@ def webhook_endpoint_create(
     """Add an endpoint; returns it with its secret, which is shown this once."""
     name, url, kinds = _clean(name=name, url=url, kinds=kinds)
     secret = webhook_secret_generate()
+    secret_encrypted = _encrypted(secret)
     try:
         with transaction.atomic():
             endpoint = WebhookEndpoint.objects.create(
@@ -75,7 +97,7 @@ def webhook_endpoint_create(
                 url=url,
                 kinds=kinds,
                 enabled=enabled,
-                secret=secret,
+                secret_encrypted=secret_encrypted,
                 created_by=actor if actor is not None and actor.is_authenticated else None,
             )
             Destination.objects.create(name=endpoint.destination_name)
@@ -138,11 +160,12 @@ def webhook_endpoint_rotate_secret(
 ) -> str:
     """A new secret (returned, shown once); the old one keeps signing for a grace period."""
     secret = webhook_secret_generate()
+    secret_encrypted = _encrypted(secret)
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_encrypted = _still_readable(endpoint.secret_encrypted)
         endpoint.previous_secret_expires_at = timezone.now() + PREVIOUS_SECRET_GRACE
-        endpoint.secret = secret
+        endpoint.secret_encrypted = secret_encrypted
         endpoint.save()
         audit_event_record(
             actor=actor,

@@ -97,7 +97,11 @@ def webhook_rotate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not ConfirmForm(request.POST).is_valid():
         messages.error(request, "Tick the box to confirm the new secret.")
         return redirect("webhook_list")
-    secret = webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
+    try:
+        secret = webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, "No new secret: " + " ".join(exc.messages))
+        return redirect("webhook_list")
     return _page(request, secret_for=endpoint, secret=secret)
 
 

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
-    settings.FEED_CREDENTIALS_KEYS = [Fernet.generate_key().decode()]
+    settings.STORED_SECRETS_KEYS = [Fernet.generate_key().decode()]
     settings.STOCKOUT_CHECK_RATE = 100
     settings.STOCKOUT_RECHECK_MINUTES = 0
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _feed_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.FEED_CREDENTIALS_KEYS = [Fernet.generate_key().decode()]
+    settings.STORED_SECRETS_KEYS = [Fernet.generate_key().decode()]
 
 
 def _call(*args):
@@ -115,4 +115,4 @@ def test_rotate_key(settings):
         "--credential-env",
         "secret=S3_SECRET",
     )
-    assert "of 0 feeds" in _call("rotate-key")  # names only: nothing encrypted to rotate
+    assert "(0 feeds, 0 webhook endpoints)" in _call("rotate-key")  # names only: none stored

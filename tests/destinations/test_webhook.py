@@ -206,3 +206,18 @@ def test_removing_an_endpoint_removes_its_states_but_keeps_its_history(
     assert SyncBatch.objects.filter(destination=name).count() == 1
     with pytest.raises(ValueError):
         destination_get(name)
+
+
+def test_the_secret_is_never_logged_nor_kept_in_history(sandbox, endpoint, caplog):
+    caplog.set_level("DEBUG")
+    product = ProductFactory()
+    sync_state_mark_changed(kind="product", object_ids=[product.pk])
+    sandbox.configure(fault_paths=["/webhooks/"], fail_next=1, fail_status=500)
+    sync_run(destinations=[endpoint.destination_name], wait_for_retries=True)
+
+    assert [d["verified"] for d in sandbox.webhooks_received()] == [True]
+    stored = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    for text in (endpoint.test_secret, stored.secret_encrypted):
+        assert text not in caplog.text
+        for batch in SyncBatch.objects.filter(destination=endpoint.destination_name):
+            assert text not in str(batch.request_body) + str(batch.response_body)

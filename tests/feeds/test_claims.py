@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_many_workers_racing_for_one_feed_start_one_run(settings):
-    settings.FEED_CREDENTIALS_KEYS = [Fernet.generate_key().decode()]
+    settings.STORED_SECRETS_KEYS = [Fernet.generate_key().decode()]
     feed = feed_create(name="race", kind="products", url="s3://b/k.csv", every="1h", actor=None)
     contenders = 6
     barrier = threading.Barrier(contenders)

@@ -4,9 +4,11 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 
-from syncs.feeds.credentials import CredentialsError, credentials_decrypt
+from syncs.feeds.credentials import credentials_decrypt
 from syncs.models import AuditEvent, Feed, FeedRunStatus
-from syncs.services.feeds import feed_create, feed_credentials_rotate, feed_run_in_process
+from syncs.services.feeds import feed_create, feed_run_in_process
+from syncs.services.stored_secrets import stored_secrets_rotate
+from syncs.stored_secrets import StoredSecretError
 from tests.factories import CatalogFactory
 from tests.file_servers import S3_KEY, S3_SECRET
 
@@ -73,24 +75,24 @@ def test_wrong_s3_secret_fails_without_showing_it(s3_files):
 
 
 def test_rotating_the_key(settings, s3_files):
-    old = settings.FEED_CREDENTIALS_KEYS[0]
+    old = settings.STORED_SECRETS_KEYS[0]
     feed = _s3_feed(s3_files, credentials={"key": S3_KEY, "secret": S3_SECRET})
     new = Fernet.generate_key().decode()
-    settings.FEED_CREDENTIALS_KEYS = [new, old]
-    assert feed_credentials_rotate() == 1
-    settings.FEED_CREDENTIALS_KEYS = [new]
+    settings.STORED_SECRETS_KEYS = [new, old]
+    assert stored_secrets_rotate() == {"feeds": 1, "webhook endpoints": 0}
+    settings.STORED_SECRETS_KEYS = [new]
     token = Feed.objects.get(pk=feed.pk).credentials_encrypted
     assert credentials_decrypt(token)["secret"] == S3_SECRET
-    settings.FEED_CREDENTIALS_KEYS = [old]
-    with pytest.raises(CredentialsError, match="cannot be decrypted"):
+    settings.STORED_SECRETS_KEYS = [old]
+    with pytest.raises(StoredSecretError, match="feed credentials cannot be decrypted"):
         credentials_decrypt(token)
 
 
 def test_storing_credentials_needs_a_key(settings, s3_files):
-    settings.FEED_CREDENTIALS_KEYS = []
+    settings.STORED_SECRETS_KEYS = []
     with pytest.raises(ValidationError) as refused:
         _s3_feed(s3_files, credentials={"key": S3_KEY, "secret": S3_SECRET})
-    assert "FEED_CREDENTIALS_KEY" in refused.value.message_dict["credentials"][0]
+    assert "Set STORED_SECRETS_KEY" in refused.value.message_dict["credentials"][0]
     assert not Feed.objects.exists()
 
 

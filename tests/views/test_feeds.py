@@ -15,7 +15,7 @@ SECRET = "never-shown-secret-42"
 
 @pytest.fixture(autouse=True)
 def _keys(settings, tmp_path):
-    settings.FEED_CREDENTIALS_KEYS = [Fernet.generate_key().decode()]
+    settings.STORED_SECRETS_KEYS = [Fernet.generate_key().decode()]
     settings.MEDIA_ROOT = tmp_path
 
 

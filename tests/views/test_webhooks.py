@@ -45,13 +45,16 @@ def test_adding_an_endpoint_shows_its_secret_once_and_never_caches_it(client, ad
     response = client.post(reverse("webhook_create"), GOOD)
     assert response.status_code == 201
     endpoint = WebhookEndpoint.objects.get()
-    assert endpoint.secret in response.content.decode()
+    (secret,) = endpoint.signing_secrets()
+    assert secret in response.content.decode()
+    assert secret not in endpoint.secret_encrypted  # stored encrypted only
     assert "no-store" in response["Cache-Control"]
     page = client.get(reverse("webhook_list"))
     assert page.status_code == 200 and "Shop" in page.content.decode()
-    assert endpoint.secret not in page.content.decode()
+    assert secret not in page.content.decode()
+    assert endpoint.secret_encrypted not in page.content.decode()
     event = AuditEvent.objects.get(action="webhook.create")
-    assert endpoint.secret not in str(event.after)
+    assert secret not in str(event.after) and endpoint.secret_encrypted not in str(event.after)
 
 
 def test_bad_input_is_a_message_and_changes_nothing(client, admin_user):
@@ -77,15 +80,29 @@ def test_the_htmx_render_is_the_page_too(client, admin_user, endpoint):
 
 def test_rotate_needs_the_box_ticked_and_shows_the_new_secret_once(client, admin_user, endpoint):
     client.force_login(admin_user)
-    old = endpoint.secret
+    (old,) = endpoint.signing_secrets()
     assert client.post(reverse("webhook_rotate", args=[endpoint.pk])).status_code == 302
     endpoint.refresh_from_db()
-    assert endpoint.secret == old
+    assert endpoint.signing_secrets() == [old]
     response = client.post(reverse("webhook_rotate", args=[endpoint.pk]), {"confirm": "on"})
     endpoint.refresh_from_db()
-    assert endpoint.secret != old and endpoint.previous_secret == old
-    assert endpoint.secret in response.content.decode()
+    new, previous = endpoint.signing_secrets()
+    assert new != old and previous == old
+    assert new in response.content.decode() and old not in response.content.decode()
     assert "no-store" in response["Cache-Control"]
+
+
+def test_without_a_key_adding_or_rotating_is_a_message(client, admin_user, endpoint, settings):
+    settings.STORED_SECRETS_KEYS = []
+    client.force_login(admin_user)
+    response = client.post(reverse("webhook_create"), GOOD)
+    assert response.status_code == 400 and "Set STORED_SECRETS_KEY" in response.content.decode()
+    assert list(WebhookEndpoint.objects.values_list("name", flat=True)) == ["Warehouse"]
+    response = client.post(
+        reverse("webhook_rotate", args=[endpoint.pk]), {"confirm": "on"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "No new secret: Set STORED_SECRETS_KEY" in response.content.decode()
 
 
 def test_change_and_remove(client, admin_user, endpoint):

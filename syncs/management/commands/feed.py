@@ -1,13 +1,13 @@
 import sys
 
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from syncs.feeds.credentials import CredentialsError
 from syncs.feeds.timing import schedule_describe
 from syncs.models import Catalog, Feed, FeedRunStatus, ImportEncoding, ImportKind, ImportStatus
-from syncs.services.feeds import feed_create, feed_credentials_rotate, feed_run_in_process
+from syncs.services.feeds import feed_create, feed_run_in_process
 
 
 def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
@@ -22,8 +22,8 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
 
 class Command(BaseCommand):
     help = (
-        "Scheduled feeds: add one, list them, run one now in this process, or re-encrypt their "
-        "credentials under a new key. See 'Scheduled feeds' in the README."
+        "Scheduled feeds: add one, list them, or run one now in this process. See 'Scheduled "
+        "feeds' in the README."
     )
 
     def add_arguments(self, parser):
@@ -68,7 +68,9 @@ class Command(BaseCommand):
         run = commands.add_parser("run", help="Run a feed and its import now, in this process.")
         run.add_argument("name")
         commands.add_parser(
-            "rotate-key", help="Re-encrypt stored credentials under the first FEED_CREDENTIALS_KEY."
+            "rotate-key",
+            help="The same as `manage.py stored_secrets_rotate`: re-encrypt every stored secret "
+            "(feed credentials and webhook secrets) under the first STORED_SECRETS_KEY.",
         )
 
     def handle(self, *args, command, **options):
@@ -165,11 +167,4 @@ class Command(BaseCommand):
             raise CommandError(f"Feed {name} run {run.pk} did not succeed.")
 
     def handle_rotate_key(self, **options):
-        try:
-            count = feed_credentials_rotate()
-        except CredentialsError as exc:
-            raise CommandError(str(exc)) from None
-        self.stdout.write(
-            f"Re-encrypted the credentials of {count} feed{'s' if count != 1 else ''} under the "
-            "first FEED_CREDENTIALS_KEY; the older keys can now be removed."
-        )
+        call_command("stored_secrets_rotate", stdout=self.stdout, stderr=self.stderr)
