@@ -83,7 +83,7 @@ def test_rotating_the_key_re_encrypts_feeds_and_webhooks_with_two_keys(keys, cap
 
     keys.use(keys.new, keys.old)  # the new key first, the old one still decrypts
     call_command("stored_secrets_rotate")
-    assert "(1 feeds, 1 webhook endpoints)" in capsys.readouterr().out
+    assert "(1 feed, 1 webhook endpoint)" in capsys.readouterr().out
 
     keys.use(keys.new)  # the old key removed: everything still reads
     after = WebhookEndpoint.objects.get()

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Max
 
 from syncs.models import Destination, SyncBatch, SyncState, SyncStatus, WebhookEndpoint
+from syncs.stored_secrets import StoredSecretError
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,15 @@ class WebhookRow:
     paused: bool
     paused_reason: str
     last_batch: SyncBatch | None
+    secret_unreadable: bool  # no STORED_SECRETS_KEY decrypts its secret: nothing goes out
+
+
+def _secret_unreadable(endpoint: WebhookEndpoint) -> bool:
+    try:
+        endpoint.signing_secrets()
+    except StoredSecretError:
+        return True
+    return False
 
 
 def webhook_endpoint_list() -> list[WebhookRow]:
@@ -53,6 +63,7 @@ def webhook_endpoint_list() -> list[WebhookRow]:
                 paused=bool(switch and switch.paused),
                 paused_reason=switch.paused_reason if switch else "",
                 last_batch=batches.get(name),
+                secret_unreadable=_secret_unreadable(endpoint),
             )
         )
     return rows

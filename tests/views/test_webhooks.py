@@ -117,3 +117,16 @@ def test_change_and_remove(client, admin_user, endpoint):
     assert not WebhookEndpoint.objects.exists()
     assert not SyncState.objects.filter(destination=endpoint.destination_name).exists()
     assert client.post(reverse("webhook_delete", args=[endpoint.pk])).status_code == 404
+
+
+def test_an_endpoint_whose_secret_no_key_decrypts_says_so(client, admin_user, endpoint, settings):
+    from cryptography.fernet import Fernet
+
+    client.force_login(admin_user)
+    assert "secret unreadable" not in client.get(reverse("webhook_list")).content.decode()
+    settings.STORED_SECRETS_KEYS = [Fernet.generate_key().decode()]  # the old key is gone
+    page = client.get(reverse("webhook_list")).content.decode()
+    assert "secret unreadable" in page and "rotate the secret below" in page
+    response = client.post(reverse("webhook_rotate", args=[endpoint.pk]), {"confirm": "on"})
+    assert response.status_code == 200
+    assert "secret unreadable" not in client.get(reverse("webhook_list")).content.decode()

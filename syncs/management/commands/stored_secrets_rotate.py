@@ -18,7 +18,10 @@ class Command(BaseCommand):
             rotated = stored_secrets_rotate()
         except StoredSecretError as exc:
             raise CommandError(f"{exc} Nothing was changed.") from None
-        counts = ", ".join(f"{count} {what}" for what, count in rotated.items())
+        counts = ", ".join(
+            f"{count} {what if count != 1 else what.removesuffix('s')}"
+            for what, count in rotated.items()
+        )
         self.stdout.write(
             f"Re-encrypted the stored secrets under the first STORED_SECRETS_KEY ({counts}); "
             "the older keys can now be removed."
