@@ -8,6 +8,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 
 from syncs.destinations import destination_choices
+from syncs.feeds.sources import OPTION_FIELDS, SCHEMES, SECRET_FIELDS
 from syncs.models import (
     Catalog,
     ImportEncoding,
@@ -15,6 +16,7 @@ from syncs.models import (
     SyncKind,
 )
 from syncs.models.webhook import WEBHOOK_KINDS
+from syncs.services.feeds import FeedSettings
 
 ANY = [("", "Any")]
 MAX_ID = 2**63 - 1  # PostgreSQL bigint: a larger id would be a database error, not a message
@@ -120,6 +122,19 @@ class ImportUploadForm(forms.Form):
         return data
 
 
+def source_field_schemes() -> dict[str, tuple[str, ...]]:
+    """FeedForm's source settings -> the kinds of source (URL schemes) that take each one, from
+    the sources' own lists; the credential fields go with every source that takes credentials."""
+    schemes: dict[str, list[str]] = {}
+    for scheme in SCHEMES:
+        names = (*SECRET_FIELDS[scheme], *OPTION_FIELDS[scheme])
+        if SECRET_FIELDS[scheme]:
+            names += ("credentials_env", "clear_credentials")
+        for name in names:
+            schemes.setdefault(name, []).append(scheme)
+    return {name: tuple(found) for name, found in schemes.items()}
+
+
 class FeedForm(forms.Form):
     """A feed as an admin types it; syncs.services.feeds checks it (the command shares that)."""
 
@@ -128,6 +143,8 @@ class FeedForm(forms.Form):
     url = forms.CharField(
         label="URL or path",
         max_length=1000,
+        # console.js shows only the settings of the kind of source this names.
+        widget=forms.TextInput(attrs={"data-source-url": ""}),
         help_text="sftp://user@host/path/file.csv, https://…, s3://bucket/key, gs://bucket/key, "
         "a path under FEED_LOCAL_ROOT, or http://127.0.0.1:… for a file served on this machine.",
     )
@@ -151,15 +168,15 @@ class FeedForm(forms.Form):
         max_value=24 * 366,
         help_text="Leave empty for no alert when files stop coming.",
     )
-    username = forms.CharField(required=False, max_length=200, help_text="http(s) Basic auth.")
+    username = forms.CharField(required=False, max_length=200, help_text="Basic auth.")
     endpoint_url = forms.CharField(
         label="Endpoint URL",
         required=False,
         max_length=500,
         help_text="S3-compatible stores (MinIO, Ceph, R2…) or a GCS emulator.",
     )
-    region = forms.CharField(required=False, max_length=50, help_text="s3.")
-    project = forms.CharField(required=False, max_length=100, help_text="gs.")
+    region = forms.CharField(required=False, max_length=50)
+    project = forms.CharField(required=False, max_length=100)
     host_key = forms.CharField(
         label="SFTP host key",
         required=False,
@@ -179,7 +196,7 @@ class FeedForm(forms.Form):
         required=False, widget=forms.PasswordInput(render_value=False), max_length=500
     )
     token = forms.CharField(
-        label="Token (http bearer, or gs service account JSON)",
+        label="Token (a bearer token, or a service account's JSON for gs)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
         max_length=20000,
@@ -210,6 +227,9 @@ class FeedForm(forms.Form):
             del self.fields["name"]
             for name in self.SECRETS:
                 self.fields[name].help_text = "Leave empty to keep the stored one."
+        for name, schemes in source_field_schemes().items():
+            # The page names them ("For sftp sources"); console.js hides those of other sources.
+            self.fields[name].schemes = schemes
 
     def clean_credentials_env(self) -> dict[str, str]:
         pairs = {}
@@ -222,24 +242,24 @@ class FeedForm(forms.Form):
             pairs[field.strip()] = variable.strip()
         return pairs
 
-    def service_kwargs(self) -> dict:
+    def feed_settings(self) -> FeedSettings:
         data = self.cleaned_data
         secrets = {name: data[name] for name in self.SECRETS if data.get(name)}
         # Empty secret fields keep what is stored; "remove" clears it.
         credentials = {} if data.get("clear_credentials") else secrets or None
-        return {
-            "kind": data["kind"],
-            "url": data["url"],
-            "every": data["every"].strip(),
-            "cron": data["cron"].strip(),
-            "catalog": data["catalog"],
-            "skip_invalid": data["skip_invalid"],
-            "encoding": data["encoding"] or "",
-            "expect_new_file_hours": data["expect_new_file_hours"],
-            "credentials": credentials,
-            "credentials_env": data["credentials_env"],
-            "options": {name: data[name] for name in self.OPTIONS if data.get(name)},
-        }
+        return FeedSettings(
+            kind=data["kind"],
+            url=data["url"],
+            every=data["every"].strip(),
+            cron=data["cron"].strip(),
+            catalog=data["catalog"],
+            skip_invalid=data["skip_invalid"],
+            encoding=data["encoding"] or "",
+            expect_new_file_hours=data["expect_new_file_hours"],
+            credentials=credentials,
+            credentials_env=data["credentials_env"],
+            options={name: data[name] for name in self.OPTIONS if data.get(name)},
+        )
 
 
 class FeedRunFilterForm(forms.Form):

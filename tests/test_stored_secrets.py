@@ -16,7 +16,7 @@ from syncs.destinations import destination_get
 from syncs.feeds.credentials import credentials_decrypt
 from syncs.models import Feed, WebhookEndpoint
 from syncs.remotes.errors import DestinationNotConfigured
-from syncs.services.feeds import feed_create
+from syncs.services.feeds import FeedSettings, feed_create
 from syncs.services.webhooks import webhook_endpoint_create, webhook_endpoint_rotate_secret
 from syncs.stored_secrets import StoredSecretError, secret_decrypt, secret_encrypt
 
@@ -74,9 +74,15 @@ def test_a_webhook_secret_is_stored_encrypted_only(keys):
 @pytest.mark.django_db
 def test_rotating_the_key_re_encrypts_feeds_and_webhooks_with_two_keys(keys, capsys):
     feed = feed_create(
-        name="bucket", kind="products", url="s3://bucket/products.csv", every="1h", actor=None,
-        credentials={"key": "AKIA-KEY", "secret": "s3-secret-value"},
-    )  # fmt: skip
+        name="bucket",
+        settings=FeedSettings(
+            kind="products",
+            url="s3://bucket/products.csv",
+            every="1h",
+            credentials={"key": "AKIA-KEY", "secret": "s3-secret-value"},
+        ),
+        actor=None,
+    )
     endpoint, first = _endpoint()
     second = webhook_endpoint_rotate_secret(endpoint=endpoint, actor=None)  # both sign a day
     before = WebhookEndpoint.objects.get()

@@ -64,6 +64,36 @@
     box.dispatchEvent(new Event("input", { bubbles: true }));
   }, true);
 
+  // A feed's form shows the settings of the kind of source its URL names (sftp://, s3://, a
+  // path…) and hides the others, disabled so that nothing typed in them is sent. Without
+  // JavaScript every setting shows, each saying which sources take it.
+  function sourceScheme(url) {
+    url = url.trim();
+    if (url.indexOf("/") === 0 || url.toLowerCase().indexOf("file://") === 0) return "file";
+    var match = /^([a-z][a-z0-9+.-]*):/i.exec(url);
+    return match ? match[1].toLowerCase() : "";
+  }
+
+  function showSourceFields(input) {
+    var scheme = sourceScheme(input.value);
+    input.form.querySelectorAll("[data-schemes]").forEach(function (box) {
+      var applies = box.getAttribute("data-schemes").split(" ").indexOf(scheme) !== -1;
+      box.hidden = !applies;
+      box.querySelectorAll("input, textarea, select").forEach(function (field) {
+        field.disabled = !applies;
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-source-url]").forEach(showSourceFields);
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("input[data-source-url]")) {
+      showSourceFields(event.target);
+    }
+  });
+
   // "Select all on this page" for the bulk stock checkboxes.
   document.addEventListener("change", function (event) {
     var toggle = event.target;

@@ -5,6 +5,7 @@ with the same words. Credentials are encrypted before they are saved and never r
 """
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -38,24 +39,31 @@ from syncs.stored_secrets import StoredSecretError
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 
 
-def _clean(
-    *,
-    feed: Feed | None,
-    name: str,
-    kind: str,
-    url: str,
-    every: str,
-    cron: str,
-    catalog: Catalog | None,
-    encoding: str,
-    expect_new_file_hours: int | None,
-    credentials: dict[str, str] | None,
-    credentials_env: dict[str, str] | None,
-    options: dict[str, str] | None,
-) -> dict:
+@dataclass(frozen=True, kw_only=True)
+class FeedSettings:
+    """Everything an admin sets on a feed but its name: the page, the command and the services
+    take it whole, so a new setting is added here (and checked in `_clean`) once.
+
+    `credentials`, `credentials_env` and `options` None: keep what is stored (on a change)."""
+
+    kind: str
+    url: str
+    every: str = ""
+    cron: str = ""
+    catalog: Catalog | None = None
+    skip_invalid: bool = False
+    encoding: str = ""
+    expect_new_file_hours: int | None = None
+    credentials: dict[str, str] | None = None
+    credentials_env: dict[str, str] | None = None
+    options: dict[str, str] | None = None
+
+
+def _clean(*, feed: Feed | None, name: str, settings: FeedSettings) -> dict:
     """The model fields for what was typed, or ValidationError({field: message})."""
     errors: dict[str, str] = {}
     fields: dict = {}
+    kind, every, cron = settings.kind, settings.every, settings.cron
     if not _NAME.match(name or ""):
         errors["name"] = (
             "A name is 1–60 lower-case letters, digits, '-' or '_', "
@@ -69,7 +77,7 @@ def _clean(
     fields["kind"] = kind
     in_url: dict[str, str] = {}
     try:
-        location, in_url = location_parse(url)
+        location, in_url = location_parse(settings.url)
         fields["url"] = location.url
         scheme = location.scheme
     except SourceError as exc:
@@ -83,23 +91,28 @@ def _clean(
             fields["cron"] = cron_check(cron) if cron else ""
         except ScheduleError as exc:
             errors["schedule"] = str(exc)
-    if catalog is not None and kind != ImportKind.PRODUCTS:
+    if settings.catalog is not None and kind != ImportKind.PRODUCTS:
         errors["catalog"] = "A catalog can be chosen for product feeds only."
-    fields["catalog"] = catalog
-    if (encoding or "") not in ImportEncoding.values:
+    fields["catalog"] = settings.catalog
+    fields["skip_invalid"] = settings.skip_invalid
+    encoding = settings.encoding or ""
+    if encoding not in ImportEncoding.values:
         errors["encoding"] = f"Unknown encoding {encoding!r}."
-    fields["encoding"] = encoding or ""
-    if expect_new_file_hours is not None and not 1 <= expect_new_file_hours <= 24 * 366:
+    fields["encoding"] = encoding
+    hours = settings.expect_new_file_hours
+    if hours is not None and not 1 <= hours <= 24 * 366:
         errors["expect_new_file_hours"] = "Expect a new file every 1 to 8,784 hours."
-    fields["expect_new_file_hours"] = expect_new_file_hours
+    fields["expect_new_file_hours"] = hours
     if scheme:
-        _clean_source(scheme, in_url, credentials, credentials_env, options, feed, fields, errors)
+        _clean_source(scheme, in_url, settings, feed, fields, errors)
     if errors:
         raise ValidationError(errors)
     return fields
 
 
-def _clean_source(scheme, in_url, credentials, credentials_env, options, feed, fields, errors):
+def _clean_source(scheme, in_url, settings: FeedSettings, feed, fields, errors):
+    credentials, credentials_env = settings.credentials, settings.credentials_env
+    options = settings.options
     allowed = SECRET_FIELDS[scheme]
     given = {k: v for k, v in (credentials or {}).items() if v}
     given = {**in_url, **given}
@@ -165,41 +178,12 @@ def _audit_after(feed: Feed) -> dict:
     }
 
 
-def feed_create(
-    *,
-    name: str,
-    kind: str,
-    url: str,
-    actor: AbstractBaseUser | None,
-    every: str = "",
-    cron: str = "",
-    catalog: Catalog | None = None,
-    skip_invalid: bool = False,
-    encoding: str = "",
-    expect_new_file_hours: int | None = None,
-    credentials: dict[str, str] | None = None,
-    credentials_env: dict[str, str] | None = None,
-    options: dict[str, str] | None = None,
-) -> Feed:
+def feed_create(*, name: str, settings: FeedSettings, actor: AbstractBaseUser | None) -> Feed:
     """Define a feed; its first run is due at once. ValidationError({field: message}) if not."""
-    fields = _clean(
-        feed=None,
-        name=name,
-        kind=kind,
-        url=url,
-        every=every,
-        cron=cron,
-        catalog=catalog,
-        encoding=encoding,
-        expect_new_file_hours=expect_new_file_hours,
-        credentials=credentials,
-        credentials_env=credentials_env,
-        options=options,
-    )
+    fields = _clean(feed=None, name=name, settings=settings)
     with transaction.atomic():
         feed = Feed.objects.create(
             **fields,
-            skip_invalid=skip_invalid,
             next_run_at=timezone.now(),
             created_by=actor if actor is not None and actor.is_authenticated else None,
         )
@@ -214,42 +198,13 @@ def feed_create(
     return feed
 
 
-def feed_update(
-    *,
-    feed: Feed,
-    actor: AbstractBaseUser | None,
-    kind: str,
-    url: str,
-    every: str = "",
-    cron: str = "",
-    catalog: Catalog | None = None,
-    skip_invalid: bool = False,
-    encoding: str = "",
-    expect_new_file_hours: int | None = None,
-    credentials: dict[str, str] | None = None,
-    credentials_env: dict[str, str] | None = None,
-    options: dict[str, str] | None = None,
-) -> Feed:
-    """Change a feed. `credentials`/`credentials_env`/`options` None keep what is stored."""
-    fields = _clean(
-        feed=feed,
-        name=feed.name,
-        kind=kind,
-        url=url,
-        every=every,
-        cron=cron,
-        catalog=catalog,
-        encoding=encoding,
-        expect_new_file_hours=expect_new_file_hours,
-        credentials=credentials,
-        credentials_env=credentials_env,
-        options=options,
-    )
+def feed_update(*, feed: Feed, settings: FeedSettings, actor: AbstractBaseUser | None) -> Feed:
+    """Change a feed (its name stays). ValidationError({field: message}) if not."""
+    fields = _clean(feed=feed, name=feed.name, settings=settings)
     before = _audit_after(feed)
     with transaction.atomic():
         for name, value in fields.items():
             setattr(feed, name, value)
-        feed.skip_invalid = skip_invalid
         if fields["url"] != before["url"]:
             # Another file: what was seen of the old one says nothing about it.
             feed.seen_fingerprint, feed.seen_sha256 = {}, ""

@@ -50,7 +50,7 @@ def feed_list_view(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             feed = feed_create(
-                name=form.cleaned_data["name"], actor=request.user, **form.service_kwargs()
+                name=form.cleaned_data["name"], settings=form.feed_settings(), actor=request.user
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -105,7 +105,7 @@ def feed_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = FeedForm(request.POST, editing=True)
     if form.is_valid():
         try:
-            feed_update(feed=feed, actor=request.user, **form.service_kwargs())
+            feed_update(feed=feed, settings=form.feed_settings(), actor=request.user)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:

@@ -16,7 +16,7 @@ from syncs.models import (
     IncidentStatus,
     SyncStatus,
 )
-from syncs.services.feeds import feed_create
+from syncs.services.feeds import FeedSettings, feed_create
 from tests.factories import ProductFactory
 from tests.views.conftest import make_batch, make_state
 
@@ -100,7 +100,9 @@ def test_a_safeguard_stop_waits_for_a_person_and_their_confirmation_resolves():
 
 def _feed(**kwargs):
     return feed_create(
-        name="nightly", kind="products", url="s3://b/p.csv", every="1h", actor=None, **kwargs
+        name="nightly",
+        settings=FeedSettings(kind="products", url="s3://b/p.csv", every="1h", **kwargs),
+        actor=None,
     )
 
 

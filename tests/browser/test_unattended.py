@@ -5,6 +5,7 @@ from cryptography.fernet import Fernet
 from playwright.sync_api import expect
 
 from syncs.alerts.evaluation import AlertEvaluation
+from syncs.feeds.credentials import credentials_decrypt
 from syncs.models import Feed, FeedRun
 from syncs.services.feeds import feed_run, feeds_start_due
 from syncs.services.products import product_set_stock
@@ -64,6 +65,50 @@ def test_an_admin_adds_a_feed_and_sees_it_import_then_skip(console, http_files):
     console.go("/feeds/")
     expect(page.locator("#feeds tbody tr")).to_have_count(1)
     console.screenshot("feeds")
+
+
+def test_the_feed_form_shows_the_settings_of_the_source_its_url_names(console):
+    console.login(UserFactory(username="aino.admin", role="admin"))
+    page = console.page
+    console.go("/feeds/")
+    settings = {
+        name: page.locator(f"#id_{name}")
+        for name in ("host_key", "private_key", "password", "username", "key", "secret")
+        + ("endpoint_url", "region", "project", "credentials_env")
+    }
+
+    def shown() -> set[str]:
+        return {name for name, field in settings.items() if field.is_visible()}
+
+    assert shown() == set()  # no source named yet
+    url = page.get_by_label("URL or path")
+    url.fill("sftp://drop@files.example.com/out/products.csv")
+    expect(settings["host_key"]).to_be_visible()
+    assert shown() == {"host_key", "private_key", "password", "credentials_env"}
+    settings["password"].fill("typed-for-sftp")
+    url.fill("https://files.example.com/products.csv")
+    expect(settings["username"]).to_be_visible()
+    assert shown() == {"username", "password", "credentials_env"}
+    url.fill("/srv/feeds/products.csv")
+    expect(settings["username"]).to_be_hidden()
+    assert shown() == set()
+    url.fill("s3://drop/products.csv")
+    expect(settings["key"]).to_be_visible()
+    assert shown() == {"key", "secret", "endpoint_url", "region", "credentials_env"}
+    # What was typed for another source is not sent: the s3 feed is added without it.
+    page.get_by_label("Name", exact=True).fill("bucket")
+    page.locator("#id_every").fill("1h")
+    settings["key"].fill("AKIA123")
+    settings["secret"].fill("s3-secret-value")
+    page.get_by_role("button", name="Add feed").click()
+    expect(page.get_by_text("Feed bucket added")).to_be_visible()
+    # The stored feed's form shows its own source's settings from the start.
+    expect(settings["region"]).to_be_visible()
+    assert shown() == {"key", "secret", "endpoint_url", "region", "credentials_env"}
+    assert credentials_decrypt(Feed.objects.get().credentials_encrypted) == {
+        "key": "AKIA123",
+        "secret": "s3-secret-value",
+    }
 
 
 def test_alerts_and_the_stock_out_check(console, sandbox, smtp_inbox, webhook_inbox):

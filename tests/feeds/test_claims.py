@@ -8,14 +8,18 @@ from django.db import connection
 
 from syncs.feeds import runs
 from syncs.models import FeedRun, FeedRunTrigger
-from syncs.services.feeds import feed_create
+from syncs.services.feeds import FeedSettings, feed_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_many_workers_racing_for_one_feed_start_one_run(settings):
     settings.STORED_SECRETS_KEYS = [Fernet.generate_key().decode()]
-    feed = feed_create(name="race", kind="products", url="s3://b/k.csv", every="1h", actor=None)
+    feed = feed_create(
+        name="race",
+        settings=FeedSettings(kind="products", url="s3://b/k.csv", every="1h"),
+        actor=None,
+    )
     contenders = 6
     barrier = threading.Barrier(contenders)
     won: list = []

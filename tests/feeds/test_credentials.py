@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from syncs.feeds.credentials import credentials_decrypt
 from syncs.models import AuditEvent, Feed, FeedRunStatus
-from syncs.services.feeds import feed_create, feed_run_in_process
+from syncs.services.feeds import FeedSettings, feed_create, feed_run_in_process
 from syncs.services.stored_secrets import stored_secrets_rotate
 from syncs.stored_secrets import StoredSecretError
 from tests.factories import CatalogFactory
@@ -18,12 +18,14 @@ pytestmark = pytest.mark.django_db
 def _s3_feed(s3_files, **kwargs):
     return feed_create(
         name="bucket",
-        kind="products",
-        url=s3_files.url("daily/products.csv"),
-        every="15m",
+        settings=FeedSettings(
+            kind="products",
+            url=s3_files.url("daily/products.csv"),
+            every="15m",
+            options={"endpoint_url": s3_files.endpoint, "region": "us-east-1"},
+            **kwargs,
+        ),
         actor=None,
-        options={"endpoint_url": s3_files.endpoint, "region": "us-east-1"},
-        **kwargs,
     )
 
 
@@ -62,12 +64,14 @@ def test_wrong_s3_secret_fails_without_showing_it(s3_files):
     # moto accepts any signature unless told otherwise; a missing bucket shows the failure path.
     feed = feed_create(
         name="missing",
-        kind="products",
-        url="s3://no-such-bucket/products.csv",
-        every="15m",
+        settings=FeedSettings(
+            kind="products",
+            url="s3://no-such-bucket/products.csv",
+            every="15m",
+            options={"endpoint_url": s3_files.endpoint},
+            credentials={"key": S3_KEY, "secret": "wrong-secret-value"},
+        ),
         actor=None,
-        options={"endpoint_url": s3_files.endpoint},
-        credentials={"key": S3_KEY, "secret": "wrong-secret-value"},
     )
     run = feed_run_in_process(feed=feed)
     assert run.status == FeedRunStatus.FAILED
@@ -111,15 +115,9 @@ def test_storing_credentials_needs_a_key(settings, s3_files):
     ],
 )
 def test_bad_feed_definitions_are_refused(kwargs, field, message):
-    arguments = {
-        "name": "ok",
-        "kind": "products",
-        "url": "s3://bucket/file.csv",
-        "every": "1h",
-        "actor": None,
-        **kwargs,
-    }
+    name = kwargs.pop("name", "ok")
+    arguments = {"kind": "products", "url": "s3://bucket/file.csv", "every": "1h", **kwargs}
     with pytest.raises(ValidationError) as refused:
-        feed_create(**arguments)
+        feed_create(name=name, settings=FeedSettings(**arguments), actor=None)
     assert message in refused.value.message_dict[field][0]
     assert not Feed.objects.exists()

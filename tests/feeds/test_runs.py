@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from syncs.feeds import runs
 from syncs.models import Feed, FeedRun, FeedRunStatus, FeedRunTrigger, ImportStatus, Product
-from syncs.services.feeds import feed_create, feed_run_in_process, feeds_start_due
+from syncs.services.feeds import FeedSettings, feed_create, feed_run_in_process, feeds_start_due
 from tests.factories import CatalogFactory, ProductFactory
 from tests.file_servers import SFTP_PASSWORD
 
@@ -29,7 +29,11 @@ def catalog():
 
 
 def _feed(url, **kwargs):
-    return feed_create(name="nightly", kind="products", url=url, every="1h", actor=None, **kwargs)
+    return feed_create(
+        name="nightly",
+        settings=FeedSettings(kind="products", url=url, every="1h", **kwargs),
+        actor=None,
+    )
 
 
 def test_a_new_file_is_imported_and_the_same_file_is_not_fetched_again(http_files, catalog):
@@ -131,11 +135,13 @@ def test_sftp_feed_with_wrong_password_never_shows_or_logs_it(sftp_files, caplog
     sftp_files.write("products.csv", "catalogId,gtin,inventory\n")
     feed = feed_create(
         name="sftp-feed",
-        kind="products",
-        url=sftp_files.url("products.csv"),
-        every="1h",
+        settings=FeedSettings(
+            kind="products",
+            url=sftp_files.url("products.csv"),
+            every="1h",
+            credentials={"password": "wrong-password-123"},
+        ),
         actor=None,
-        credentials={"password": "wrong-password-123"},
     )
     assert "wrong-password-123" not in feed.credentials_encrypted
     with caplog.at_level(logging.DEBUG):
@@ -149,11 +155,13 @@ def test_sftp_feed_pins_the_host_key_on_first_use(sftp_files, catalog):
     sftp_files.write("products.csv", _products_csv(catalog, [("SKU-1", 5)]))
     feed = feed_create(
         name="sftp-feed",
-        kind="products",
-        url=sftp_files.url("products.csv"),
-        every="1h",
+        settings=FeedSettings(
+            kind="products",
+            url=sftp_files.url("products.csv"),
+            every="1h",
+            credentials={"password": SFTP_PASSWORD},
+        ),
         actor=None,
-        credentials={"password": SFTP_PASSWORD},
     )
     run = feed_run_in_process(feed=feed)
     assert run.status == FeedRunStatus.IMPORTED, run.message
@@ -173,7 +181,9 @@ def test_the_tick_starts_due_feeds_and_moves_their_next_run(
 ):
     due = _feed(http_files.url("p.csv"))
     later = feed_create(
-        name="later", kind="products", url=http_files.url("q.csv"), every="1h", actor=None
+        name="later",
+        settings=FeedSettings(kind="products", url=http_files.url("q.csv"), every="1h"),
+        actor=None,
     )
     Feed.objects.filter(pk=later.pk).update(next_run_at=timezone.now() + timedelta(minutes=5))
     with django_capture_on_commit_callbacks() as callbacks:

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from syncs.models import Feed, FeedRun, FeedRunStatus, FeedRunTrigger, ImportJob, Product
-from syncs.services.feeds import feed_create, feeds_start_due
+from syncs.services.feeds import FeedSettings, feed_create, feeds_start_due
 from tests.worker_fixtures import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -30,7 +30,9 @@ def test_the_tick_runs_feeds_on_workers_and_skips_an_unchanged_file(
     celery_workers.start(env={**sandbox.env(), "CITRUSADMIN_VAR_DIR": str(var_dir)})
     http_files.write("products.csv", f"catalogId,gtin,inventory\n{CATALOG},FEED-1,4\n")
     feed = feed_create(
-        name="nightly", kind="products", url=http_files.url("products.csv"), every="1h", actor=None
+        name="nightly",
+        settings=FeedSettings(kind="products", url=http_files.url("products.csv"), every="1h"),
+        actor=None,
     )
 
     (first,) = feeds_start_due()
@@ -65,7 +67,9 @@ def test_a_worker_killed_during_a_run_is_retried_at_the_next_tick(
     http_files.write("products.csv", f"catalogId,gtin,inventory\n{CATALOG},FEED-2,9\n")
     http_files.get_delay = 30  # the download hangs: the worker is mid-run when it dies
     feed_create(
-        name="drop", kind="products", url=http_files.url("products.csv"), every="1h", actor=None
+        name="drop",
+        settings=FeedSettings(kind="products", url=http_files.url("products.csv"), every="1h"),
+        actor=None,
     )
     worker = celery_workers.start(env={"CITRUSADMIN_VAR_DIR": str(var_dir)})
     (lost,) = feeds_start_due()

@@ -1,12 +1,16 @@
 """The Feeds pages: admins only, credentials never rendered, Run now / pause / edit / remove."""
 
+from html.parser import HTMLParser
+
 import pytest
 from cryptography.fernet import Fernet
 from django.urls import reverse
 
 from syncs.feeds.credentials import credentials_decrypt
+from syncs.feeds.sources import OPTION_FIELDS, SCHEMES, SECRET_FIELDS
+from syncs.forms import FeedForm
 from syncs.models import AuditEvent, Feed, FeedRun, FeedRunStatus, FeedRunTrigger
-from syncs.services.feeds import feed_create
+from syncs.services.feeds import FeedSettings, feed_create
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +27,13 @@ def _keys(settings, tmp_path):
 def feed(db):
     return feed_create(
         name="nightly",
-        kind="products",
-        url="sftp://drop@files.example.com/out/products.csv",
-        every="1h",
+        settings=FeedSettings(
+            kind="products",
+            url="sftp://drop@files.example.com/out/products.csv",
+            every="1h",
+            credentials={"password": SECRET},
+        ),
         actor=None,
-        credentials={"password": SECRET},
     )
 
 
@@ -156,3 +162,81 @@ def test_remove_needs_the_name_typed(client, admin_user, feed):
 def test_unknown_feed_is_404(client, admin_user):
     client.force_login(admin_user)
     assert client.get(reverse("feed_detail", args=[999999])).status_code == 404
+
+
+class _SourceFields(HTMLParser):
+    """Each form field's name -> the schemes of the `data-schemes` box around it ("" if none)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._boxes: list[str | None] = []
+        self.url_marked = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "div":
+            self._boxes.append(attrs.get("data-schemes"))
+        elif tag in ("input", "textarea", "select") and attrs.get("name"):
+            boxes = [box for box in self._boxes if box is not None]
+            self.fields[attrs["name"]] = boxes[-1] if boxes else ""
+            if attrs["name"] == "url":
+                self.url_marked = "data-source-url" in attrs
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self._boxes:
+            self._boxes.pop()
+
+
+def _source_fields(html: str) -> _SourceFields:
+    form = html.split('id="add-h"', 1)[-1] if 'id="add-h"' in html else html
+    form = form.split('id="edit-h"', 1)[-1].split("</form>", 1)[0]
+    parser = _SourceFields()
+    parser.feed(form)
+    return parser
+
+
+@pytest.mark.parametrize("page", ["feed_list", "feed_detail"])
+def test_each_source_setting_says_which_sources_take_it(client, admin_user, feed, page):
+    """Without JavaScript every setting shows, each in a box naming the URL schemes that take
+    it (console.js hides the others); the boxes follow the sources' own lists."""
+    client.force_login(admin_user)
+    url = reverse(page) if page == "feed_list" else reverse(page, args=[feed.pk])
+    html = client.get(url).content.decode()
+    parsed = _source_fields(html)
+    assert parsed.url_marked
+    boxes = {name: schemes for name, schemes in parsed.fields.items() if schemes}
+    assert boxes == {
+        "host_key": "sftp",
+        "password": "sftp https http",
+        "private_key": "sftp",
+        "passphrase": "sftp",
+        "username": "https http",
+        "token": "https http gs",
+        "key": "s3",
+        "secret": "s3",
+        "endpoint_url": "s3 gs",
+        "region": "s3",
+        "project": "gs",
+        "credentials_env": "sftp https http s3 gs",
+        "clear_credentials": "sftp https http s3 gs",
+    }
+    for name, schemes in boxes.items():
+        for scheme in schemes.split():
+            assert name in (*SECRET_FIELDS[scheme], *OPTION_FIELDS[scheme]) or name in (
+                "credentials_env",
+                "clear_credentials",
+            )
+    # The settings every feed has are never hidden.
+    assert {"kind", "url", "every", "cron", "encoding"} <= {
+        name for name, schemes in parsed.fields.items() if not schemes
+    }
+    assert "For sftp sources." in html and "For s3, gs sources." in html
+    assert 'src="/static/js/console.js"' in html or "js/console" in html
+
+
+def test_every_source_setting_of_every_source_is_on_the_form():
+    form = FeedForm()
+    for scheme in SCHEMES:
+        for name in (*SECRET_FIELDS[scheme], *OPTION_FIELDS[scheme]):
+            assert scheme in form.fields[name].schemes, (scheme, name)

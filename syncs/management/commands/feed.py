@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from syncs.feeds.timing import schedule_describe
 from syncs.models import Catalog, Feed, FeedRunStatus, ImportEncoding, ImportKind, ImportStatus
-from syncs.services.feeds import feed_create, feed_run_in_process
+from syncs.services.feeds import FeedSettings, feed_create, feed_run_in_process
 
 
 def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
@@ -89,8 +89,7 @@ class Command(BaseCommand):
             lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
             credentials = _pairs(lines, "--credentials-stdin")
         try:
-            feed = feed_create(
-                name=name,
+            settings = FeedSettings(
                 kind=kind,
                 url=url,
                 every=every or "",
@@ -102,8 +101,8 @@ class Command(BaseCommand):
                 credentials=credentials,
                 credentials_env=_pairs(options["credential_env"], "--credential-env"),
                 options=_pairs(options["option"], "--option"),
-                actor=None,
             )
+            feed = feed_create(name=name, settings=settings, actor=None)
         except ValidationError as exc:
             messages = [
                 f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()
