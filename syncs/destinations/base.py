@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -67,9 +68,9 @@ _lock = threading.Lock()
 _clients: dict[str, tuple[int, tuple, Any]] = {}
 
 
-class Destination:
+class Destination(ABC):
     """One remote the engine keeps in step. Subclasses fill in the class attributes and the
-    methods marked "each destination"; the rest are shared defaults."""
+    abstract methods ("each destination"); the rest are shared defaults."""
 
     type_name: ClassVar[str]  # the registry's key ("citrusad", "webhook")
     name: str  # SyncState.destination / SyncBatch.destination / Destination.name
@@ -93,20 +94,21 @@ class Destination:
 
     # --- settings and client (each destination) ---
 
+    @abstractmethod
     def config(self) -> tuple:
         """Everything the client is built from; a change builds a new client."""
-        raise NotImplementedError
 
+    @abstractmethod
     def missing(self) -> list[str]:
         """What must still be set before it can be used (empty: configured)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def credentials(self) -> tuple[str, ...]:
         """The values whose change may lift a pause (URL, key, secret)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def build_client(self, config: tuple):
-        raise NotImplementedError
+        """The wire client (one pooled requests Session) built from `config`."""
 
     # --- shared ---
 
@@ -151,22 +153,22 @@ class Destination:
         """Extra SQL on `s` (the sync state) a row must meet to be claimed: "" for none."""
         return ""
 
+    @abstractmethod
     def build(self, kind: str, obj, *, previous: dict | None) -> Built:
         """Each destination: the payload item for one row (raise ValueError if it cannot)."""
-        raise NotImplementedError
 
     def batches(self, kind: str, items: list["Item"]) -> list[tuple[str, list["Item"]]]:
         """The claim's items as (method, items) requests: POSTs of SYNC_BATCH_SIZE by default."""
         step = settings.SYNC_BATCH_SIZE
         return [("POST", items[start : start + step]) for start in range(0, len(items), step)]
 
+    @abstractmethod
     def endpoint(self, kind: str, request: "Request") -> str:
         """Each destination: the path the sync history shows (never a query string)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def send(self, client, kind: str, request: "Request") -> RemoteResult:
         """Each destination: make the request (no database work: it runs in the HTTP thread)."""
-        raise NotImplementedError
 
     # --- answers ---
 
@@ -185,15 +187,15 @@ class Destination:
     def unknown_message(self, kind: str, detail: str) -> str:
         return f"No answer: the remote may have acted on it. ({detail})"
 
-    def confirmed(self, kind: str, items: list["Item"], answers: list) -> None:
+    def confirmed(self, kind: str, items: list["Item"], answers: list) -> None:  # noqa: B027
         """Runs in the transaction that confirms the items: remote state to keep here."""
 
-    def after_confirm(self, kind: str) -> None:
+    def after_confirm(self, kind: str) -> None:  # noqa: B027
         """Runs after that transaction commits: follow-up work it makes possible."""
 
+    @abstractmethod
     def check(self, client) -> tuple[bool, list[str]]:
         """Each destination: ask the remote whether it is reachable and takes our credentials."""
-        raise NotImplementedError
 
 
 def destination_clients_reset() -> None:

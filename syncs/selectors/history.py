@@ -16,7 +16,10 @@ _IMPORT_KINDS = {
 }
 # Fields shown by the CSV column a person imports them with.
 _COLUMNS = {
-    SyncKind.PRODUCT: {field: header for header, field in R.PRODUCT_COLUMNS.items()},
+    SyncKind.PRODUCT: {
+        **{field: header for header, field in R.PRODUCT_COLUMNS.items()},
+        "restore_inventory": "restore puts back",  # not a column: what a stock-out keeps
+    },
     SyncKind.CUSTOMER: R.customer_field_columns(("company_fields", "targeting_data")),
     SyncKind.ORDER: {field: header for header, field in R.ORDER_COLUMNS.items()},
 }

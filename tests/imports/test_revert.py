@@ -16,6 +16,7 @@ from syncs.models import (
     Product,
     SyncState,
 )
+from syncs.selectors.history import field_history_list
 from syncs.selectors.imports import import_job_follow_up
 from syncs.services.import_revert import (
     import_job_revert,
@@ -240,6 +241,8 @@ def test_reverting_a_restock_gives_back_the_stock_out_and_what_restore_puts_back
     )
     sync_run(wait_for_retries=True)
     assert sandbox.product("cat-A", "SKU-1")["inventory"] == 0  # dark again
+    fields = {c.field for c in field_history_list(kind="product", object_id=pen.pk)}
+    assert "restore puts back" in fields and "restore_inventory" not in fields
     # The merchandiser's Restore gives back what it gave back before the import.
     pen = product_set_stock(product=pen, state="in", actor=None)
     assert (pen.inventory, pen.restore_inventory) == (12, None)
