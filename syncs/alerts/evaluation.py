@@ -97,8 +97,9 @@ class AlertEvaluation:
                 IncidentKind.DESTINATION_UNREACHABLE,
                 reach.destination,
                 f"{reach.label} is unreachable",
-                f"{reach.failures} attempts got no answer in the last {reach.window_minutes} "
-                f"minutes (last: {reach.last_error or 'no answer'}). "
+                f"{reach.failures} attempt{'s' if reach.failures != 1 else ''} got no answer in "
+                f"the last {reach.window_minutes} minutes "
+                f"(last: {reach.last_error or 'no answer'}). "
                 + (
                     f"The last push it took was at {timezone.localtime(since):%Y-%m-%d %H:%M}."
                     if since

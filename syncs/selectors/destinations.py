@@ -74,7 +74,7 @@ def destination_reachability(
                 failures=row["failures"],
                 window_minutes=minutes,
                 last_failure_at=last_failure_at,
-                last_error=latest.error if latest else "",
+                last_error=latest.error.rstrip(".") if latest else "",  # quoted in a sentence
                 last_success_at=success,
             )
         )

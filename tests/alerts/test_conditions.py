@@ -167,7 +167,9 @@ def test_a_destination_unreachable_for_longer_than_the_limit(settings):
     AlertEvaluation().run()
     (incident,) = _live(IncidentKind.DESTINATION_UNREACHABLE)
     assert incident.title == "CitrusAd is unreachable"
-    assert "Connection refused" in incident.detail
+    assert "1 attempt got no answer in the last 5 minutes (last: Connection refused)." in (
+        incident.detail
+    )
 
     make_batch(outcome="ok")  # it answers again
     AlertEvaluation().run()
