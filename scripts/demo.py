@@ -112,7 +112,7 @@ def wait_for_port(port: int, seconds: float) -> bool:
 def worker_commands() -> dict[str, list[str]]:
     """A worker on every queue, and one on the priority queue alone: a manual stock-out never
     waits for a process that an import or a bulk drain holds."""
-    worker = [CELERY, "-A", "citrusadmin", "worker", "--loglevel", "WARNING"]
+    worker = [CELERY, "--quiet", "-A", "citrusadmin", "worker", "--loglevel", "WARNING"]
     return {
         "worker": [*worker, "--queues", ",".join(Queue), "--concurrency", "2"],
         "priority-worker": [
@@ -193,6 +193,7 @@ def main() -> int:
     commands.update(worker_commands())
     commands["beat"] = [
         CELERY,
+        "--quiet",  # no start-up banner: the demo's own banner stays on screen
         "-A",
         "citrusadmin",
         "beat",

@@ -75,6 +75,8 @@ def test_the_demo_runs_a_worker_on_the_priority_queue_alone():
         if "--hostname" in command
     ]
     assert len(names) == len(set(names)) >= len(workers) - 1
+    # Their start-up banners would push the demo's own (URL, logins) off the screen.
+    assert all("--quiet" in command for command in workers.values())
 
 
 def test_the_demo_sandbox_does_not_log_each_request():
