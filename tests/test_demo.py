@@ -1,6 +1,7 @@
 """`make demo` with CITRUSADMIN_VAR_DIR: everything goes there, nothing into the repository."""
 
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -55,6 +56,12 @@ def _demo_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _sandbox_pushes(port: str) -> list:
+    url = f"http://127.0.0.1:{port}/_sandbox/requests?bodies=0&method=POST&path_prefix=/v1/"
+    with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310
+        return json.load(answer)["requests"]
 
 
 def _queues(command: list[str]) -> set[str]:
@@ -139,6 +146,8 @@ def test_demo_keeps_everything_in_citrusadmin_var_dir(tmp_path):
         assert (var_dir / "broker").is_dir()
         # Its own key for stored secrets: the sandbox's webhook endpoint was added with it.
         assert (var_dir / "demo-stored-secrets.key").is_file()
+        # A worker took the demo data's pushes: it is connected to the file broker.
+        _wait_for(lambda: _sandbox_pushes(ports["SANDBOX_PORT"]), 120, "the first push")
     finally:
         os.killpg(demo.pid, signal.SIGINT)
         try:
@@ -146,6 +155,11 @@ def test_demo_keeps_everything_in_citrusadmin_var_dir(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(demo.pid, signal.SIGKILL)
             demo.wait(10)
+    reader.join(10)
+    # kombu warned "No hostname was supplied" once per process connecting to a file broker
+    # URL without a host; the inbox's SMTP server logged each connection.
+    printed = "".join(output)
+    assert "No hostname was supplied" not in printed and "mail.log" not in printed, printed
     after = _repo_files()
     written = sorted(name for name, mtime in after.items() if before.get(name) != mtime)
     assert written == [], f"the demo wrote into the repository: {written}"

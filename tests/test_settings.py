@@ -134,3 +134,18 @@ def test_stored_secrets_key_and_its_former_name():
     assert "set STORED_SECRETS_KEY only" in both.stderr
     bad = _stored_secrets_keys({"STORED_SECRETS_KEY": "not-a-key"})
     assert bad.returncode != 0 and "STORED_SECRETS_KEY: key 1 is not a Fernet key" in bad.stderr
+
+
+def test_the_demos_file_broker_connects_without_a_kombu_warning(tmp_path):
+    """kombu warns "No hostname was supplied" each time a process connects to a file broker
+    URL without a host: `make demo` printed it once per worker, beat and command."""
+    code = (
+        "from citrusadmin.celery import app; connection = app.connection_for_write(); "
+        "connection.clone(); print(connection.as_uri(), connection.transport_cls)"
+    )
+    result = _run_settings(
+        {"DEBUG": "1", "CITRUSADMIN_VAR_DIR": str(tmp_path)}, "shell", "--no-imports", "-c", code
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["filesystem://:**@localhost//", "filesystem"]
+    assert "WARNING" not in result.stderr, result.stderr

@@ -1,6 +1,7 @@
 """Run the alert inbox in the foreground: an SMTP server and a webhook receiver that show what
 they received (see "Trying alerts on your machine" in the README)."""
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand
@@ -17,6 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("--http-port", type=int, default=8726)
 
     def handle(self, *args, host, smtp_port, http_port, **options):
+        # aiosmtpd logs five INFO lines per connection (its own start-up probe too), which
+        # bury `make demo`'s banner; its warnings and errors still show, and the page at
+        # http://HOST:PORT/ lists every message that arrived.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         inbox = AlertInbox(host=host, smtp_port=smtp_port, http_port=http_port).start()
         self.stdout.write(
             f"Alert inbox: SMTP on {host}:{inbox.smtp_port}, webhook {inbox.webhook_url}, "
