@@ -6,6 +6,8 @@ settings; every webhook endpoint an admin adds is a destination of its own, name
 `webhook:<id>`. Everything else asks this registry (docs/ARCHITECTURE.md, "Destinations").
 """
 
+from collections.abc import Iterable
+
 from syncs.destinations.base import (
     KIND_MODELS,
     Built,
@@ -30,6 +32,8 @@ __all__ = [
     "destination_clients_reset",
     "destination_get",
     "destination_label",
+    "destination_labels",
+    "destination_labels_current",
     "destination_names_for_kind",
     "destinations_all",
 ]
@@ -69,10 +73,26 @@ def destination_choices() -> list[tuple[str, str]]:
     return [(d.name, d.label) for d in destinations_all()]
 
 
+def destination_labels(names: Iterable[str]) -> dict[str, str]:
+    """What every page calls each of these destinations, read in one go (one query for the
+    webhook endpoints among them, never one per row); a removed one keeps a name."""
+    by_type: dict[type[Destination] | None, set[str]] = {}
+    for name in names:
+        by_type.setdefault(_type_of(name), set()).add(name)
+    labels = {name: name for name in by_type.pop(None, ())}
+    for kind, group in by_type.items():
+        labels.update(kind.labels_for(group))
+    return labels
+
+
+def destination_labels_current() -> dict[str, str]:
+    """The label of every destination there is now (one query for the webhook endpoints)."""
+    return {d.name: d.label for d in destinations_all()}
+
+
 def destination_label(name: str) -> str:
-    """What lists call a destination, without a query per row; a removed one keeps a name."""
-    kind = _type_of(name)
-    return kind.label_for(name) if kind is not None else name
+    """One destination's label (a list asks `destination_labels` for all its rows at once)."""
+    return destination_labels([name])[name]
 
 
 def destination_names_for_kind(kind: str) -> tuple[str, ...]:

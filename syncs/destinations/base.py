@@ -13,6 +13,7 @@ import hmac
 import os
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -89,8 +90,9 @@ class Destination(ABC):
         return cls() if name == cls.name else None
 
     @classmethod
-    def label_for(cls, name: str) -> str:
-        return cls.label
+    def labels_for(cls, names: Iterable[str]) -> dict[str, str]:
+        """The labels of these names of this type, read at once (a list names many)."""
+        return {name: cls.label for name in names}
 
     # --- settings and client (each destination) ---
 

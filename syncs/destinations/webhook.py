@@ -11,6 +11,8 @@ The message (README, "Webhooks") is `{"type": "<kind>.changed", "timestamp", "da
 item twice (at least once) or late keeps the highest version.
 """
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db.models import QuerySet
 
@@ -111,13 +113,18 @@ _ITEMS = {
 }
 
 
+def webhook_label(endpoint_name: str) -> str:
+    """What every page calls an endpoint: the dashboard, the history, My activity, alerts."""
+    return f"Webhook {endpoint_name}"
+
+
 class Webhook(Destination):
     type_name = TYPE_NAME
 
     def __init__(self, endpoint: WebhookEndpoint):
         self.receiver = endpoint  # the WebhookEndpoint row
         self.name = endpoint.destination_name
-        self.label = f"Webhook {endpoint.name}"
+        self.label = webhook_label(endpoint.name)
         self.kinds = tuple(endpoint.kinds)
 
     # --- the registry's questions: one destination per endpoint row ---
@@ -133,9 +140,21 @@ class Webhook(Destination):
         return cls(endpoint) if endpoint else None
 
     @classmethod
-    def label_for(cls, name: str) -> str:
-        """The history's label without a query per row (the endpoint may be gone)."""
-        return f"Webhook #{name.partition(':')[2]}"
+    def labels_for(cls, names: Iterable[str]) -> dict[str, str]:
+        """Every page's "Webhook <its name>", with one query for all of `names`; an endpoint
+        removed since (its history stays) is "Webhook #<id> (removed)"."""
+        ids = {name: name.partition(":")[2] for name in names}
+        found = dict(
+            WebhookEndpoint.objects.filter(
+                pk__in=[int(pk) for pk in ids.values() if pk.isdigit()]
+            ).values_list("pk", "name")
+        )
+        return {
+            name: webhook_label(found[int(pk)])
+            if pk.isdigit() and int(pk) in found
+            else f"Webhook #{pk} (removed)"
+            for name, pk in ids.items()
+        }
 
     # --- settings and client ---
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from syncs.destinations import destination_label, destination_names_for_kind
+from syncs.destinations import destination_labels_current, destination_names_for_kind
 from syncs.destinations.citrusad import NAME as CITRUSAD
 from syncs.models import AuditEvent, BulkOutcome, BulkStockItem, SyncKind, SyncState
 from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
@@ -95,6 +95,7 @@ def audit_event_push_outcomes(*, events: list[AuditEvent]) -> dict[int, list[Pus
     for event in events:
         if event.object_kind in PUSHED_KINDS and _ROW_ID.fullmatch(event.object_id):
             by_object.setdefault((event.object_kind, int(event.object_id)), []).append(event.pk)
+    labels = destination_labels_current()  # every destination a state below can name
     for kind in {kind for kind, _ in by_object}:
         ids = [object_id for k, object_id in by_object if k == kind]
         # Naming the destinations lets the (destination, kind, object_id) index answer it.
@@ -104,7 +105,7 @@ def audit_event_push_outcomes(*, events: list[AuditEvent]) -> dict[int, list[Pus
         for state in states:
             for event_id in by_object[(kind, state.object_id)]:
                 outcomes.setdefault(event_id, []).append(
-                    PushOutcome(destination_label(state.destination), state.status)
+                    PushOutcome(labels[state.destination], state.status)
                 )
     bulk_events = [event.pk for event in events if event.object_kind == "bulk"]
     if bulk_events:
@@ -122,6 +123,6 @@ def audit_event_push_outcomes(*, events: list[AuditEvent]) -> dict[int, list[Pus
         )
         for row in rows:
             outcomes.setdefault(row["action__audit_event_id"], []).append(
-                PushOutcome(destination_label(CITRUSAD), row["status"] or "", row["n"])
+                PushOutcome(labels[CITRUSAD], row["status"] or "", row["n"])
             )
     return outcomes

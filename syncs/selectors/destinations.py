@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from syncs.destinations import destination_label
+from syncs.destinations import destination_labels
 from syncs.models import BatchOutcome, Destination, SyncBatch
 
 # No HTTP answer at all: what a timeout or a connection error leaves in the history.
@@ -53,6 +53,8 @@ def destination_reachability(
         .filter(failures__gt=0)
         .order_by("destination")
     )
+    recent = list(recent)
+    labels = destination_labels(row["destination"] for row in recent)
     result = []
     for row in recent:
         name, last_failure_at = row["destination"], row["last_failure_at"]
@@ -69,7 +71,7 @@ def destination_reachability(
         result.append(
             Reachability(
                 destination=name,
-                label=destination_label(name),
+                label=labels[name],
                 unreachable=unreachable,
                 failures=row["failures"],
                 window_minutes=minutes,
@@ -97,10 +99,11 @@ def destination_alerts() -> list[DestinationAlert]:
     """Every destination that is paused or unreachable now (two or three small queries)."""
     paused = {d.name: d for d in Destination.objects.filter(paused=True)}
     unreachable = {r.destination: r for r in destination_reachability() if r.unreachable}
+    labels = destination_labels(paused.keys() | unreachable.keys())
     return [
         DestinationAlert(
             destination=name,
-            label=destination_label(name),
+            label=labels[name],
             paused=name in paused,
             paused_reason=paused[name].paused_reason if name in paused else "",
             paused_at=paused[name].paused_at if name in paused else None,

@@ -5,7 +5,7 @@ state per row, its own history and its own pause switch. An endpoint receives th
 made from its creation on (and, for a kind added later, from then on); it is not back-filled
 with rows that have not changed since. Switched off, its changes still wait as pending rows
 (coalesced, one per row), and go out when it is switched on again. Removing an endpoint
-removes its sync states; its history stays, as "Webhook #<id>".
+removes its sync states; its history stays, as "Webhook #<id> (removed)".
 
 Secrets are stored encrypted (syncs/stored_secrets.py, STORED_SECRETS_KEY): the clear value
 exists only in the answer that shows it once and in the signing client's memory.

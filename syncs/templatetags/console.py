@@ -102,10 +102,22 @@ def wire(value) -> str:
     return str(value)
 
 
-@register.filter
-def destination_label(name: str) -> str:
-    """What lists call a destination (`citrusad` → CitrusAd, `webhook:3` → Webhook #3)."""
-    return destinations.destination_label(name)
+_LABELS = "destination_labels"
+
+
+@register.simple_tag(takes_context=True)
+def destination_label(context, name: str) -> str:
+    """What every page calls a destination (`citrusad` → CitrusAd, `webhook:3` → Webhook Shop).
+
+    The labels are read once per page, at the first row that asks (one query for every
+    endpoint's name), and kept in the render's own context: a list never runs a query per row.
+    """
+    labels = context.render_context.get(_LABELS)
+    if labels is None:
+        labels = context.render_context[_LABELS] = destinations.destination_labels_current()
+    if name not in labels:  # removed since: "Webhook #3 (removed)"
+        labels.update(destinations.destination_labels([name]))
+    return labels[name]
 
 
 @register.filter
