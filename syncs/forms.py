@@ -70,6 +70,12 @@ class ConfirmForm(forms.Form):
     )
 
 
+class RetryAllForm(forms.Form):
+    """The count the "Retry all failed" page showed, and so the count confirmed."""
+
+    expected = forms.IntegerField(min_value=1, max_value=MAX_ID)
+
+
 class RevertForm(ConfirmForm):
     delete_remote = forms.BooleanField(required=False)
 

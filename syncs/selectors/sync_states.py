@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from syncs.destinations import KIND_MODELS, destinations_all
+from syncs.destinations import KIND_MODELS, destination_labels, destinations_all
 from syncs.models import Destination, SyncKind, SyncState, SyncStatus
 
 # A pending row is one the remote does not have yet, whether or not a worker holds it right now.
@@ -162,6 +162,30 @@ def sync_overview() -> list[DestinationOverview]:
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class FailedGroup:
+    destination: str  # its label
+    kind: str  # the kind's label
+    rows: int
+
+
+def sync_failed_groups() -> list[FailedGroup]:
+    """Every failed row by destination and kind: exactly what "Retry all failed" queues again
+    (one query on the failed rows' partial index, and one for the endpoints' names)."""
+    groups = list(
+        SyncState.objects.filter(status=SyncStatus.FAILED)
+        .values("destination", "kind")
+        .annotate(n=Count("*"))
+        .order_by("destination", "kind")
+    )
+    labels = destination_labels({group["destination"] for group in groups})
+    kinds = dict(SyncKind.choices)
+    return [
+        FailedGroup(labels[g["destination"]], kinds.get(g["kind"], g["kind"]), g["n"])
+        for g in groups
+    ]
 
 
 def objects_by_kind(states: list[SyncState]) -> dict[tuple[str, int], object]:

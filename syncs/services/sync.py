@@ -81,8 +81,12 @@ def rows_retry_failed(
     actor: AbstractBaseUser | None,
     destination: str | None = None,
     kind: str | None = None,
+    expected: int | None = None,
 ) -> int:
-    """Queue every failed row (optionally of one destination/kind) again; returns how many."""
+    """Queue every failed row (optionally of one destination/kind) again; returns how many.
+
+    `expected` is the count the person confirmed: when the failed rows are no longer that many,
+    nothing is queued and ValidationError says so (they confirmed another set of rows)."""
     rows = SyncState.objects.filter(status=SyncStatus.FAILED)
     if destination:
         rows = rows.filter(destination=destination)
@@ -90,7 +94,15 @@ def rows_retry_failed(
         rows = rows.filter(kind=kind)
     with transaction.atomic():
         pairs = set(rows.values_list("destination", "kind").distinct().order_by())
+        # The UPDATE's own count is the check: a row failing or retried meanwhile cannot slip
+        # between a count and the write, and raising here rolls the write back.
         count = sync_state_retry(states=rows, manual=False)
+        if expected is not None and count != expected:
+            raise ValidationError(
+                f"The failed rows changed since the page was shown ({expected:,} then, "
+                f"{count:,} now): nothing was retried. Check them below and confirm again.",
+                code="changed",
+            )
         if count:
             audit_event_record(
                 actor=actor,

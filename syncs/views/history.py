@@ -5,12 +5,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from syncs.forms import ConfirmForm, RetryForm
+from syncs.forms import RetryAllForm, RetryForm
 from syncs.list_forms import BatchFilterForm
 from syncs.models import SyncKind, SyncStatus
 from syncs.roles import kind_view_permission, kinds_visible_to
 from syncs.selectors.sync_batches import sync_batch_children, sync_batch_list, sync_batch_rows
-from syncs.selectors.sync_states import sync_overview
+from syncs.selectors.sync_states import sync_failed_groups
 from syncs.services.sync import row_retry, rows_retry_failed, sync_batch_retry_failed
 from syncs.views.access import (
     HtmxHttpRequest,
@@ -90,23 +90,29 @@ def row_retry_view(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def retry_all_failed(request: HtmxHttpRequest) -> HttpResponse:
-    """Confirm, then queue every failed row of every destination again."""
+    """One confirmation page (the count, one button); its POST carries the count it showed,
+    and only that many failed rows are queued again."""
     require_permission(request.user, "syncs.retry_sync")
-    failed = [
-        (overview.label, kind.label, kind.failed)
-        for overview in sync_overview()
-        for kind in overview.kinds
-        if kind.failed
-    ]
-    form = ConfirmForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        # Only rows still failed are retried: a second submit finds none.
-        retried = rows_retry_failed(actor=request.user)
-        if retried:
-            rows = f"{retried:,} failed row{'s' * (retried != 1)}"
-            messages.success(request, f"{rows} queued again: they go out with the next pushes.")
-        else:
-            messages.info(request, "No row is failed any more: nothing was queued.")
-        return redirect("home")
-    context = {"failed": failed, "total": sum(n for _d, _k, n in failed), "form": form}
-    return render(request, "syncs/retry_all_confirm.html", context)
+    if request.method == "GET":
+        return _retry_all_page(request)
+    form = RetryAllForm(request.POST)
+    if not form.is_valid():
+        return _retry_all_page(
+            request,
+            error="That request did not come from this page: it does not say how many failed "
+            "rows it confirms. Nothing was retried; check the count below and confirm again.",
+            status=400,
+        )
+    try:
+        retried = rows_retry_failed(actor=request.user, expected=form.cleaned_data["expected"])
+    except ValidationError as exc:
+        return _retry_all_page(request, error=" ".join(exc.messages), status=409)
+    rows = f"{retried:,} failed row{'s' * (retried != 1)}"
+    messages.success(request, f"{rows} queued again: they go out with the next pushes.")
+    return redirect("home")
+
+
+def _retry_all_page(request: HtmxHttpRequest, *, error: str = "", status: int = 200):
+    failed = sync_failed_groups()
+    context = {"failed": failed, "total": sum(group.rows for group in failed), "error": error}
+    return render(request, "syncs/retry_all_confirm.html", context, status=status)

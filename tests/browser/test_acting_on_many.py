@@ -117,10 +117,36 @@ def test_support_retries_every_failed_row_from_the_dashboard(console):
 
     console.go("/")
     console.page.get_by_role("link", name="Retry all failed (3)…").click()
+    # One confirmation: the count and one button, nothing more to tick.
     expect(console.page.locator("h1")).to_have_text("Retry 3 failed rows?")
+    expect(console.page.locator("main input[type=checkbox]")).to_have_count(0)
     console.screenshot("retry-all-failed")
-    console.page.get_by_label("Retry every failed row.").check()
     console.page.get_by_role("button", name="Retry 3 failed rows").click()
 
+    expect(console.page.get_by_text("3 failed rows queued again")).to_be_visible()
+    assert not SyncState.objects.filter(status="failed").exists()
+    assert AuditEvent.objects.get(action="sync.retry_failed").after == {"rows": 3}
+
+
+def test_retry_all_failed_retries_nothing_when_the_count_changed_meanwhile(console):
+    catalog = CatalogFactory(name="Groceries")
+    for i in range(2):
+        product = ProductFactory(catalog=catalog, name=f"Oat {i}")
+        make_state(product, kind="product", status="failed")
+    console.login(UserFactory(role="support"))
+
+    console.go("/sync/retry-failed/")
+    expect(console.page.locator("h1")).to_have_text("Retry 2 failed rows?")
+    # Another row fails while the page is open.
+    make_state(ProductFactory(catalog=catalog, name="Oat 2"), kind="product", status="failed")
+    console.expect_status(409)  # the page comes back, as 409 Conflict, with the new count
+    console.page.get_by_role("button", name="Retry 2 failed rows").click()
+
+    expect(console.page.get_by_role("alert")).to_contain_text(
+        "The failed rows changed since the page was shown (2 then, 3 now): nothing was retried."
+    )
+    assert SyncState.objects.filter(status="failed").count() == 3
+    expect(console.page.locator("h1")).to_have_text("Retry 3 failed rows?")
+    console.page.get_by_role("button", name="Retry 3 failed rows").click()
     expect(console.page.get_by_text("3 failed rows queued again")).to_be_visible()
     assert not SyncState.objects.filter(status="failed").exists()
