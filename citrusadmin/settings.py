@@ -270,6 +270,9 @@ del former_keys
 FEED_LOCAL_ROOT = Path(env_str("FEED_LOCAL_ROOT") or VAR_DIR / "feeds")
 FEED_TIMEOUT = env_float("FEED_TIMEOUT", 30.0, minimum=1.0, maximum=600)
 FEED_RUN_LEASE_SECONDS = env_int("FEED_RUN_LEASE_SECONDS", 120, minimum=30)
+# A feed looking every minute makes 1,440 runs a day: older runs are pruned every night (each
+# feed's latest runs and the runs that started an import stay).
+FEED_RUN_RETENTION_DAYS = env_int("FEED_RUN_RETENTION_DAYS", 30, minimum=1)
 
 # --- Alerts: each channel is off until it is configured ---
 ALERT_EMAILS = env_emails("ALERT_EMAILS")

@@ -29,6 +29,7 @@ class TaskName(StrEnum):
     IMPORT_FILES_PRUNE = "syncs.tasks.import_files_prune"
     FEEDS_START_DUE = "syncs.tasks.feeds_start_due"
     FEED_RUN = "syncs.tasks.feed_run"
+    FEED_RUNS_PRUNE = "syncs.tasks.feed_runs_prune"
     ALERTS_EVALUATE = "syncs.tasks.alerts_evaluate"
     STOCKOUT_CHECK_START = "syncs.tasks.stockout_check_start"
     STOCKOUT_CHECK_RUN = "syncs.tasks.stockout_check_run"

@@ -31,6 +31,7 @@ TASK_ROUTES = {
     # file (sent to `priority` for "Run now", `sync` on schedule).
     TaskName.FEEDS_START_DUE: {"queue": Queue.PRIORITY},
     TaskName.FEED_RUN: {"queue": Queue.SYNC},
+    TaskName.FEED_RUNS_PRUNE: {"queue": Queue.SYNC},
     # Alerts must go out while a bulk sync keeps every `sync` worker busy.
     TaskName.ALERTS_EVALUATE: {"queue": Queue.PRIORITY},
     # The stock-out check asks CitrusAd one product at a time, for up to ten minutes a task.
@@ -59,6 +60,12 @@ BEAT_SCHEDULE = {
     # Feeds: start the due ones, and retry a run whose worker died (its lease ran out). A
     # feed's own schedule (every N or cron) is on the Feed; this only looks for due ones.
     "feeds-tick": {"task": TaskName.FEEDS_START_DUE, "schedule": 30.0},
+    # A feed that looks every minute adds 1,440 runs a day; keep FEED_RUN_RETENTION_DAYS of
+    # them (each feed's latest runs, and those that started an import, stay).
+    "feed-runs-prune": {
+        "task": TaskName.FEED_RUNS_PRUNE,
+        "schedule": crontab(minute=47, hour=3),
+    },
     # Alerts: open, resolve and remind incidents and send their messages. A minute bounds how
     # late a person hears; the thresholds themselves are minutes long.
     "alerts-evaluate": {"task": TaskName.ALERTS_EVALUATE, "schedule": 60.0},

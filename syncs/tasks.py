@@ -15,6 +15,7 @@ from celery.signals import worker_ready, worker_shutting_down
 from celery.worker import state as worker_state
 
 from syncs.alerts.evaluation import AlertEvaluation
+from syncs.feeds.runs import runs_prune
 from syncs.queues import TaskName
 from syncs.services import dispatch, push
 from syncs.services.bulk_stock import bulk_stock_run
@@ -123,6 +124,12 @@ def feeds_start_due() -> None:
 def feed_run(*, run_id: int) -> None:
     """Look at one feed's file and start its import when it changed."""
     feed_run_service(run_id=run_id)
+
+
+@shared_task(name=TaskName.FEED_RUNS_PRUNE, **_COMMON)
+def feed_runs_prune() -> None:
+    """Delete feed runs older than FEED_RUN_RETENTION_DAYS (each feed's latest stay)."""
+    logger.info("pruned %s feed runs", runs_prune())
 
 
 @shared_task(name=TaskName.ALERTS_EVALUATE, **_COMMON)

@@ -8,6 +8,9 @@
 Creating a run *is* the claim: the database allows one running run per feed, so two workers
 never run the same feed at once. Every later write is guarded by `status = running`, so a run
 taken for crashed changes nothing afterwards, whatever its worker still does.
+
+A feed that looks every minute makes 1,440 runs a day: `runs_prune` (every night) bounds them
+to FEED_RUN_RETENTION_DAYS, keeping what people and alerts read (see its docstring).
 """
 
 from collections.abc import Callable
@@ -125,6 +128,38 @@ def runs_crashed_release() -> int:
                 Feed.objects.filter(pk=run.feed_id).update(next_run_at=now)
                 released += 1
     return released
+
+
+# A feed's page opens on its latest runs, and they tell how it has been doing lately: they stay
+# however old they are (a feed run weekly, or switched off for a month).
+KEEP_LATEST = 20
+PRUNE_CHUNK = 5000
+
+
+def runs_prune(*, days: int | None = None) -> int:
+    """Delete feed runs started more than FEED_RUN_RETENTION_DAYS ago; returns how many.
+
+    Kept whatever their age: each feed's KEEP_LATEST latest runs; its latest finished one that
+    was not interrupted (the alerts judge the feed by it); a running one; and every run that
+    started an import, for as long as its import job exists (the imports list and the alerts
+    tell a feed's imports from people's uploads by that link). Every run within the window
+    stays, failed ones included."""
+    cutoff = timezone.now() - timedelta(days=days or settings.FEED_RUN_RETENTION_DAYS)
+    deleted = 0
+    for feed_id in Feed.objects.order_by("pk").values_list("pk", flat=True):
+        runs = FeedRun.objects.filter(feed_id=feed_id).order_by("-id")
+        keep = list(runs.values_list("id", flat=True)[:KEEP_LATEST])
+        settled = runs.exclude(status__in=[FeedRunStatus.RUNNING, FeedRunStatus.CRASHED])
+        keep += settled.values_list("id", flat=True)[:1]
+        old = (
+            runs.filter(started_at__lt=cutoff, import_job__isnull=True)
+            .exclude(status=FeedRunStatus.RUNNING)
+            .exclude(pk__in=keep)
+        )
+        # In chunks, so a year of minutely runs never holds one long delete transaction.
+        while ids := list(old.values_list("id", flat=True)[:PRUNE_CHUNK]):
+            deleted += FeedRun.objects.filter(pk__in=ids).delete()[0]
+    return deleted
 
 
 def _locked(run_id: int) -> FeedRun:
