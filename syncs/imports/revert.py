@@ -7,12 +7,17 @@ Removing a created row: by default it is deleted here only (what it pushed stays
 platforms); with `delete_remote`, products are deleted in CitrusAd (the DELETE the product page
 sends) and customers marked deleted in Custobar (`is_deleted`, which cannot be undone); orders
 have no deletion in either platform and are deleted here only.
+
+What a revert changes is pushed on the priority lane, like a click, when it is small enough
+(`revert_priority`, docs/ARCHITECTURE.md "Manual actions"); a large one goes as bulk work.
 """
 
+import math
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Count, Model, Q
 from django.utils import timezone
 
 from syncs.models import (
@@ -56,6 +61,37 @@ CUSTOBAR_FINAL = "marked deleted or forgotten in Custobar, which cannot be undon
 _FINAL_FLAGS = ("is_deleted", "is_forgotten")
 
 
+# A revert is an admin's action and is pushed first, like a stock-out, up to this many requests
+# to a destination: what a stock-out made meanwhile waits behind, a few seconds at the platforms'
+# pace. A larger revert is bulk work, as the import it undoes was.
+MANUAL_REVERT_REQUESTS = 10
+
+
+def revert_requests(*, kind: str, created: int, updated: int, delete_remote: bool) -> int:
+    """The most requests a revert sends one destination: the rows it restores (and customers
+    it marks deleted) in batches of SYNC_BATCH_SIZE, and one DELETE per product it deletes in
+    CitrusAd. Rows it removes here only are not pushed at all."""
+    deletions = created if delete_remote and kind == ImportKind.PRODUCTS else 0
+    marked = created if delete_remote and kind == ImportKind.CUSTOMERS else 0
+    return math.ceil((updated + marked) / settings.SYNC_BATCH_SIZE) + deletions
+
+
+def revert_priority(*, original: ImportJob, delete_remote: bool) -> int:
+    """Priority.MANUAL for a revert of at most MANUAL_REVERT_REQUESTS requests, else BULK
+    (counted on every row the import changed: rows changed since only make it smaller)."""
+    rows = ImportChange.objects.filter(job=original).aggregate(
+        n_created=Count("object_id", filter=Q(created=True)),
+        n_updated=Count("object_id", filter=Q(created=False)),
+    )
+    requests = revert_requests(
+        kind=original.kind,
+        created=rows["n_created"],
+        updated=rows["n_updated"],
+        delete_remote=delete_remote,
+    )
+    return Priority.MANUAL if requests <= MANUAL_REVERT_REQUESTS else Priority.BULK
+
+
 def row_key(kind: str, values: dict) -> str:
     key = [str(values[name]) for name in KEY_FIELDS[kind] if values.get(name)]
     return key[0] if kind != ImportKind.PRODUCTS else " ".join(key)
@@ -92,6 +128,7 @@ class ImportRevert:
         self.model = KIND_MODELS[self.kind]
         self.sync_kind = SYNC_KINDS[self.kind]
         self.delete_remote = job.delete_remote and self.kind != ImportKind.ORDERS
+        self.priority = revert_priority(original=self.original, delete_remote=self.delete_remote)
         self.result = RevertResult()
         self._inline = inline
 
@@ -208,7 +245,7 @@ class ImportRevert:
         self.model.objects.bulk_update(objects, [name, "version", "updated_at"])
         ImportChange.objects.bulk_create(history)
         sync_state_mark_changed(
-            kind=self.sync_kind, object_ids=[o.pk for o in objects], priority=Priority.BULK
+            kind=self.sync_kind, object_ids=[o.pk for o in objects], priority=self.priority
         )
         self.result.removed += len(objects)
         self.result.deleted_remotely += len(objects)
@@ -261,6 +298,6 @@ class ImportRevert:
             )
         ImportChange.objects.bulk_create(history, batch_size=1000)
         sync_state_mark_changed(
-            kind=self.sync_kind, object_ids=[obj.pk for obj, _ in objects], priority=Priority.BULK
+            kind=self.sync_kind, object_ids=[obj.pk for obj, _ in objects], priority=self.priority
         )
         self.result.restored += len(objects)
