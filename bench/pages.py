@@ -148,7 +148,7 @@ def generate(*, products: int, batches: int, customers: int, orders: int, audit:
 
 TABLES = [
     "syncs_product", "syncs_syncstate", "syncs_syncbatch", "syncs_customer", "syncs_order",
-    "syncs_orderitem", "syncs_auditevent", "syncs_importjob",
+    "syncs_orderitem", "syncs_auditevent", "syncs_importjob", "syncs_product_attention",
 ]  # fmt: skip
 
 
