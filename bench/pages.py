@@ -148,7 +148,7 @@ def generate(*, products: int, batches: int, customers: int, orders: int, audit:
 
 TABLES = [
     "syncs_product", "syncs_syncstate", "syncs_syncbatch", "syncs_customer", "syncs_order",
-    "syncs_orderitem", "syncs_auditevent", "syncs_importjob",
+    "syncs_orderitem", "syncs_auditevent", "syncs_importjob", "syncs_product_attention",
 ]  # fmt: skip
 
 
@@ -296,11 +296,13 @@ def bench_admin():
     return UserFactory(username="bench-admin", role="admin")
 
 
-def measure(*, runs: int) -> list[dict]:
+def measure(*, runs: int, only: list[str]) -> list[dict]:
     client = Client()
     client.force_login(bench_admin())
     results = []
     for name, url, headers in scenarios():
+        if only and not any(part in name for part in only):
+            continue
         for _ in range(3):  # warm caches and connections
             assert client.get(url, headers=headers).status_code == 200, url
         with CaptureQueriesContext(connection) as queries:
@@ -339,6 +341,9 @@ def main() -> None:
     parser.add_argument(
         "--reindex", action="store_true", help="with --reuse: rebuild the console's indexes"
     )
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="TEXT", help="time the pages named so"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/pages.py needs PostgreSQL: set DATABASE_URL=postgres://…")
@@ -363,7 +368,7 @@ def main() -> None:
         f"{Order.objects.count():,} orders, {AuditEvent.objects.count():,} audit entries; "
         f"{args.runs} timed requests per page after 3 warm-ups"
     )
-    results = measure(runs=args.runs)
+    results = measure(runs=args.runs, only=args.only)
     print("\n| page | p50 ms | p95 ms | max ms | queries |\n| --- | ---: | ---: | ---: | ---: |")
     for r in results:
         print(

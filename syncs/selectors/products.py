@@ -29,7 +29,16 @@ from syncs.selectors.sync_states import WAITING_STATUSES
 _WORD = re.compile(r"\w+")
 
 
-def _name_words_filter(qs: QuerySet[Product], q: str) -> QuerySet[Product]:
+def _name_words(q: str) -> list[str]:
+    return _WORD.findall(fold(q))[:8]
+
+
+def _prefix_tsquery(words: list[str]) -> str:
+    """Every word must start a word of the name: "choc & milk" -> "choc:* & milk:*"."""
+    return " & ".join(f"{word}:*" for word in words)
+
+
+def _name_words_filter(qs: QuerySet[Product], words: list[str]) -> QuerySet[Product]:
     """Every word must start a word of the name, whatever its accents and case.
 
     "choc" finds "Dark chocolate" and "creme" finds "Crème brûlée". PostgreSQL answers it from
@@ -37,23 +46,54 @@ def _name_words_filter(qs: QuerySet[Product], q: str) -> QuerySet[Product]:
     prefix tsquery intersects posting lists, where substring matching would read most of the
     table for common words. SQLite, for the demo, matches folded substrings.
     """
-    words = _WORD.findall(fold(q))[:8]
     if not words:
         return qs.none()
     if connection.vendor == "postgresql":
-        tsquery = " & ".join(f"{word}:*" for word in words)
         # The expression is the index's, verbatim; the words are a parameter.
         return qs.extra(  # noqa: S610
             where=[
                 "to_tsvector('simple', citrusadmin_unaccent(syncs_product.name)) "
                 "@@ to_tsquery('simple', %s)"
             ],
-            params=[tsquery],
+            params=[_prefix_tsquery(words)],
         )
     qs = qs.alias(folded_name=Unaccent("name"))
     for word in words:
         qs = qs.filter(folded_name__contains=word)
     return qs
+
+
+# The states a person must act on. PostgreSQL keeps these products, with their catalog and name,
+# in syncs_product_attention (the product_attention migration), so a search for them with words
+# and a catalog reads one small table instead of every such product by its key.
+NEEDS_PERSON = (SyncStatus.FAILED, SyncStatus.UNKNOWN)
+
+
+def _sync_filter(
+    qs: QuerySet[Product], sync: str, *, catalog_id: int | None, words: list[str]
+) -> QuerySet[Product]:
+    """Products whose CitrusAd sync state is `sync` ("pending" includes being pushed)."""
+    if sync in NEEDS_PERSON and connection.vendor == "postgresql":
+        conditions, params = ["status = %s"], [sync]
+        if catalog_id:
+            conditions.append("catalog_id = %s")
+            params.append(int(catalog_id))
+        if words:
+            conditions.append("name_search @@ to_tsquery('simple', %s)")
+            params.append(_prefix_tsquery(words))
+        # Our own table and columns; every value is a parameter.
+        where = f"WHERE {' AND '.join(conditions)}"
+        return qs.extra(  # noqa: S610
+            where=[f"syncs_product.id IN (SELECT product_id FROM syncs_product_attention {where})"],  # noqa: S608
+            params=params,
+        )
+    statuses = list(WAITING_STATUSES) if sync == SyncStatus.PENDING else [sync]
+    # An IN over the few rows in that state, which the planner can start from.
+    return qs.filter(
+        pk__in=SyncState.objects.filter(
+            destination=CITRUSAD, kind=SyncKind.PRODUCT, status__in=statuses
+        ).values("object_id")
+    )
 
 
 def product_search(
@@ -68,13 +108,15 @@ def product_search(
     """
     qs = Product.objects.all()
     q = q.strip()
+    words: list[str] = []
     forms = sorted({q, *gtin_scan_forms(q)})
     if q and " " not in q and Product.objects.filter(gtin__in=forms).exists():
         qs = qs.filter(gtin__in=forms)  # also product codes that are not digits ("SKU-123")
     elif q.isdigit():
         qs = qs.filter(gtin__startswith=q)
     elif q:
-        qs = _name_words_filter(qs, q)
+        words = _name_words(q)
+        qs = _name_words_filter(qs, words)
     if catalog_id:
         qs = qs.filter(catalog_id=catalog_id)
     if stock == "out":
@@ -82,13 +124,7 @@ def product_search(
     elif stock == "in":
         qs = qs.filter(inventory__gt=0)
     if sync:
-        statuses = list(WAITING_STATUSES) if sync == SyncStatus.PENDING else [sync]
-        # An IN over the few rows in that state, which the planner can start from.
-        qs = qs.filter(
-            pk__in=SyncState.objects.filter(
-                destination=CITRUSAD, kind=SyncKind.PRODUCT, status__in=statuses
-            ).values("object_id")
-        )
+        qs = _sync_filter(qs, sync, catalog_id=catalog_id, words=words)
     return qs
 
 
@@ -136,7 +172,9 @@ PRODUCT_SORTS = ("id", "-id", "gtin", "-gtin")  # the primary key and product_gt
 
 def product_search_page(*, paging: Paging = FIRST_PAGE, **search) -> Page[Product]:
     """One page of `product_search` with sync states attached, and the count of matches."""
-    narrow = bool(search.get("q", "").strip())
+    # A name search may match few rows, which walking an index in order finds slowly; a search
+    # for products that need a person starts from their small table whatever the order.
+    narrow = bool(search.get("q", "").strip()) and search.get("sync") not in NEEDS_PERSON
     page = keyset_page(
         product_search(**search).select_related("catalog"),
         paging=paging,

@@ -4,6 +4,7 @@ import datetime
 import json
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Count, Max, Q, Sum
 from django.db.models.functions import TruncHour
@@ -21,31 +22,45 @@ class HourBucket:
     items: int
 
 
-def sync_batch_hourly(*, hours: int = 24, now: datetime.datetime | None = None) -> list[HourBucket]:
-    """Pushes and items per hour for the last `hours` hours, oldest first, empty hours as zero."""
-    now = now or timezone.now()
-    end = now.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
-    start = end - datetime.timedelta(hours=hours)
+# A batch row is written moments after its `created_at`; an hour that ended longer ago than this
+# is settled, and its counts are kept for a day instead of being counted at every poll.
+SETTLED_AFTER = datetime.timedelta(minutes=5)
+_HOUR_KEY = "citrusadmin:batches-hour:{:%Y-%m-%dT%H}"
+
+
+def _count_hours(start: datetime.datetime, end: datetime.datetime) -> dict:
     rows = (
-        SyncBatch.objects.filter(created_at__gte=start)
+        SyncBatch.objects.filter(created_at__gte=start, created_at__lt=end)
         .annotate(hour=TruncHour("created_at", tzinfo=datetime.UTC))
         .values("hour")
         .annotate(pushes=Count("*"), items=Sum("item_count"))
         .order_by()
     )
-    by_hour = {row["hour"]: row for row in rows}
-    buckets = []
-    for i in range(hours):
-        hour = start + datetime.timedelta(hours=i)
-        row = by_hour.get(hour)
-        buckets.append(
-            HourBucket(
-                hour=hour,
-                pushes=row["pushes"] if row else 0,
-                items=(row["items"] or 0) if row else 0,
-            )
-        )
-    return buckets
+    return {row["hour"]: (row["pushes"], row["items"] or 0) for row in rows}
+
+
+def sync_batch_hourly(*, hours: int = 24, now: datetime.datetime | None = None) -> list[HourBucket]:
+    """Pushes and items per hour for the last `hours` hours, oldest first, empty hours as zero.
+
+    At a push a second, 24 hours are 86,400 batches to group at every dashboard poll (40 ms at
+    100,000 batches); the settled hours come from the cache, so a poll counts the current hour.
+    """
+    now = now or timezone.now()
+    end = now.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
+    start = end - datetime.timedelta(hours=hours)
+    wanted = [start + datetime.timedelta(hours=i) for i in range(hours)]
+    settled = [hour for hour in wanted if hour + datetime.timedelta(hours=1) <= now - SETTLED_AFTER]
+    cached = cache.get_many([_HOUR_KEY.format(hour) for hour in settled])
+    counts = {hour: cached[key] for hour in settled if (key := _HOUR_KEY.format(hour)) in cached}
+    missing = [hour for hour in settled if hour not in counts]
+    if missing:
+        found = _count_hours(missing[0], missing[-1] + datetime.timedelta(hours=1))
+        fresh = {hour: found.get(hour, (0, 0)) for hour in missing}
+        cache.set_many({_HOUR_KEY.format(h): v for h, v in fresh.items()}, timeout=25 * 3600)
+        counts.update(fresh)
+    live_from = settled[-1] + datetime.timedelta(hours=1) if settled else start
+    counts.update(_count_hours(live_from, end))
+    return [HourBucket(hour, *counts.get(hour, (0, 0))) for hour in wanted]
 
 
 def _key_filter(key: str) -> Q:

@@ -40,3 +40,36 @@ def test_hourly_buckets_cover_24_hours_with_zeros():
     assert len(buckets) == 24
     assert buckets[-1].pushes == 1 and buckets[-1].items == 3
     assert sum(b.pushes for b in buckets[:-1]) == 0
+
+
+def test_settled_hours_are_counted_once_and_the_current_hour_at_every_poll(
+    django_assert_num_queries,
+):
+    now = timezone.now().replace(minute=30)
+    earlier = make_batch(keys=["a", "b"])
+    SyncBatch.objects.filter(pk=earlier.pk).update(created_at=now - datetime.timedelta(hours=3))
+    first = sync_batches.sync_batch_hourly(hours=24, now=now)
+    assert (first[-4].pushes, first[-4].items) == (1, 2)
+    assert (first[-1].pushes, first[-1].items) == (0, 0)
+    make_batch(keys=["c"])
+    SyncBatch.objects.filter(created_at__gt=now - datetime.timedelta(hours=1)).update(
+        created_at=now
+    )
+    with django_assert_num_queries(1):  # the current hour only
+        second = sync_batches.sync_batch_hourly(hours=24, now=now)
+    assert (second[-1].pushes, second[-1].items) == (1, 1)
+    assert second[:-1] == first[:-1]
+    # Not counted again: a row can only arrive late by moments, never hours.
+    backdated = make_batch(keys=["d"])
+    SyncBatch.objects.filter(pk=backdated.pk).update(created_at=now - datetime.timedelta(hours=3))
+    assert sync_batches.sync_batch_hourly(hours=24, now=now)[-4].pushes == 1
+
+
+def test_an_hour_that_just_ended_is_still_counted_live():
+    now = timezone.now().replace(minute=2)  # within SETTLED_AFTER of the last hour's end
+    assert sync_batches.SETTLED_AFTER > datetime.timedelta(minutes=2)
+    sync_batches.sync_batch_hourly(hours=24, now=now)
+    late = make_batch(keys=["x"])
+    SyncBatch.objects.filter(pk=late.pk).update(created_at=now - datetime.timedelta(minutes=5))
+    buckets = sync_batches.sync_batch_hourly(hours=24, now=now)
+    assert buckets[-2].pushes == 1, "a batch written late into the last hour still shows"
