@@ -1,5 +1,6 @@
 """Products: the search box (scanned GTIN, GTIN prefix or name words), pages and one product."""
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -23,7 +24,14 @@ from psycopg.errors import QueryCanceled
 from syncs.destinations.citrusad import NAME as CITRUSAD
 from syncs.models import BulkOutcome, Product, SyncKind, SyncState, SyncStatus
 from syncs.search import Unaccent, fold, gtin_form_name, gtin_scan_forms
-from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
+from syncs.selectors.pagination import (
+    COUNT_CAP,
+    FIRST_PAGE,
+    Page,
+    Paging,
+    count_capped,
+    keyset_page,
+)
 from syncs.selectors.sync_states import WAITING_STATUSES
 
 _WORD = re.compile(r"\w+")
@@ -33,12 +41,14 @@ def _name_words(q: str) -> list[str]:
     return _WORD.findall(fold(q))[:8]
 
 
-def _prefix_tsquery(words: list[str]) -> str:
-    """Every word must start a word of the name: "choc & milk" -> "choc:* & milk:*"."""
-    return " & ".join(f"{word}:*" for word in words)
+def _tsquery(words: list[str], *, whole_words: bool = False) -> str:
+    """Every word must start a word of the name: "choc milk" -> "choc:* & milk:*" (or be one)."""
+    return " & ".join(word if whole_words else f"{word}:*" for word in words)
 
 
-def _name_words_filter(qs: QuerySet[Product], words: list[str]) -> QuerySet[Product]:
+def _name_words_filter(
+    qs: QuerySet[Product], words: list[str], *, whole_words: bool
+) -> QuerySet[Product]:
     """Every word must start a word of the name, whatever its accents and case.
 
     "choc" finds "Dark chocolate" and "creme" finds "Crème brûlée". PostgreSQL answers it from
@@ -55,7 +65,7 @@ def _name_words_filter(qs: QuerySet[Product], words: list[str]) -> QuerySet[Prod
                 "to_tsvector('simple', citrusadmin_unaccent(syncs_product.name)) "
                 "@@ to_tsquery('simple', %s)"
             ],
-            params=[_prefix_tsquery(words)],
+            params=[_tsquery(words, whole_words=whole_words)],
         )
     qs = qs.alias(folded_name=Unaccent("name"))
     for word in words:
@@ -70,7 +80,7 @@ NEEDS_PERSON = (SyncStatus.FAILED, SyncStatus.UNKNOWN)
 
 
 def _sync_filter(
-    qs: QuerySet[Product], sync: str, *, catalog_id: int | None, words: list[str]
+    qs: QuerySet[Product], sync: str, *, catalog_id: int | None, words: list[str], whole_words: bool
 ) -> QuerySet[Product]:
     """Products whose CitrusAd sync state is `sync` ("pending" includes being pushed)."""
     if sync in NEEDS_PERSON and connection.vendor == "postgresql":
@@ -80,7 +90,7 @@ def _sync_filter(
             params.append(int(catalog_id))
         if words:
             conditions.append("name_search @@ to_tsquery('simple', %s)")
-            params.append(_prefix_tsquery(words))
+            params.append(_tsquery(words, whole_words=whole_words))
         # Our own table and columns; every value is a parameter.
         where = f"WHERE {' AND '.join(conditions)}"
         return qs.extra(  # noqa: S610
@@ -97,14 +107,20 @@ def _sync_filter(
 
 
 def product_search(
-    *, q: str = "", catalog_id: int | None = None, stock: str = "", sync: str = ""
+    *,
+    q: str = "",
+    catalog_id: int | None = None,
+    stock: str = "",
+    sync: str = "",
+    whole_words: bool = False,
 ) -> QuerySet[Product]:
     """Products matching a GTIN, a GTIN prefix or name words, and the filters.
 
     A scanned code that exists is an exact search: the page and "all matching this search" then
     mean the same products. A numeric scan also finds its other GTIN forms (EAN-13 scanned,
     GTIN-14 stored). Otherwise digits are a GTIN prefix (the gtin index answers all of these,
-    with varchar_pattern_ops on PostgreSQL), and words must each start a word of the name.
+    with varchar_pattern_ops on PostgreSQL), and words must each start a word of the name
+    (`whole_words`: be one, which finds some of the same products, sooner; for counting).
     """
     qs = Product.objects.all()
     q = q.strip()
@@ -116,7 +132,7 @@ def product_search(
         qs = qs.filter(gtin__startswith=q)
     elif q:
         words = _name_words(q)
-        qs = _name_words_filter(qs, words)
+        qs = _name_words_filter(qs, words, whole_words=whole_words)
     if catalog_id:
         qs = qs.filter(catalog_id=catalog_id)
     if stock == "out":
@@ -124,7 +140,7 @@ def product_search(
     elif stock == "in":
         qs = qs.filter(inventory__gt=0)
     if sync:
-        qs = _sync_filter(qs, sync, catalog_id=catalog_id, words=words)
+        qs = _sync_filter(qs, sync, catalog_id=catalog_id, words=words, whole_words=whole_words)
     return qs
 
 
@@ -175,11 +191,14 @@ def product_search_page(*, paging: Paging = FIRST_PAGE, **search) -> Page[Produc
     # A name search may match few rows, which walking an index in order finds slowly; a search
     # for products that need a person starts from their small table whatever the order.
     narrow = bool(search.get("q", "").strip()) and search.get("sync") not in NEEDS_PERSON
+    qs = product_search(**search).select_related("catalog")
+    matches = _estimated_rows(qs) if narrow and connection.vendor == "postgresql" else None
     page = keyset_page(
-        product_search(**search).select_related("catalog"),
+        qs,
         paging=paging,
         sorts=PRODUCT_SORTS,
-        fetch=lambda qs, order, start, n: _first_in_order(qs, order, start, n, narrow=narrow),
+        fetch=lambda qs, order, start, n: _first_in_order(qs, order, start, n, matches=matches),
+        counter=lambda qs: _count(qs, search=search, matches=matches),
     )
     _note_matched_forms(page.rows, q=search.get("q", "").strip())
     product_attach_states(products=page.rows)
@@ -194,23 +213,46 @@ def _note_matched_forms(products: list[Product], *, q: str) -> None:
         product.matched_form = gtin_form_name(product.gtin) if differs else ""
 
 
-# How long the "walk the index in order" plan may take before the search asks the others.
+# How long the "walk the index in order" plan may take before the search asks the others, and
+# how many rows it may expect to read for a page before the search does not try it at all.
 FAST_PLAN_MS = 15
+WALK_ROWS = 3_000
+
+
+def _estimated_rows(qs: QuerySet) -> float:
+    """PostgreSQL's estimate of how many rows qs matches, from its statistics (reads no row)."""
+    plan = json.loads(qs.order_by().explain(format="json"))
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def _table_rows() -> float:
+    """The products PostgreSQL last counted (at ANALYZE); 0 or less when it has not yet."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Product._meta.db_table]
+        )
+        return float(cursor.fetchone()[0])
 
 
 def _first_in_order(
-    qs: QuerySet[Product], order: list[str], start: int, n: int, *, narrow: bool
+    qs: QuerySet[Product], order: list[str], start: int, n: int, *, matches: float | None
 ) -> list[Product]:
     """Rows [start, start + n) in `order`, with a plan that suits how many rows match.
 
     PostgreSQL walks the index of the order (the primary key, the gtin) and filters, which is
-    quick when many rows match and slow when few or none do: it cannot tell from word
-    statistics. So the walk gets FAST_PLAN_MS; past that, the words are rare, and ordering by
-    expressions no index holds (`id + 0`, `gtin || ''`) makes it collect the matches from the
-    name and sync indexes first and sort those. Both plans give the same rows.
+    quick when many rows match and slow when few or none do; its own choice assumes matches are
+    spread evenly, so it walks for rare words too. `matches` (its estimate, for a narrow search;
+    None for the others) says how far a walk would read: past WALK_ROWS, or past FAST_PLAN_MS
+    when the estimate was wrong, ordering by expressions no index holds (`id + 0`,
+    `gtin || ''`) makes it collect the matches from the name and sync indexes first and sort
+    those. Every plan gives the same rows.
     """
-    if connection.vendor != "postgresql" or not narrow:
+    if matches is None:
         return list(qs.order_by(*order)[start : start + n])
+    unindexed = [_unindexed(o) for o in order]
+    table = _table_rows()
+    if table > 0 and (start + n) * table / max(matches, 1.0) > WALK_ROWS:
+        return list(qs.order_by(*unindexed)[start : start + n])
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -222,7 +264,18 @@ def _first_in_order(
     except OperationalError as exc:
         if not isinstance(exc.__cause__, QueryCanceled):
             raise
-    return list(qs.order_by(*(_unindexed(o) for o in order))[start : start + n])
+    return list(qs.order_by(*unindexed)[start : start + n])
+
+
+def _count(qs: QuerySet[Product], *, search: dict, matches: float | None) -> int:
+    """`count_capped`, but a name search expected to pass the cap first counts the products that
+    have the words whole: a subset of its matches that the GIN index finds without expanding
+    prefixes, in half the time. Past the cap, that settles "10,000+"."""
+    if matches is not None and matches > 2 * COUNT_CAP:
+        at_least = count_capped(product_search(**search, whole_words=True))
+        if at_least > COUNT_CAP:
+            return at_least
+    return count_capped(qs)
 
 
 def _unindexed(spec: str):

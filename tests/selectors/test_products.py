@@ -58,7 +58,7 @@ def test_a_slow_ordered_walk_falls_back_to_the_index_plan_with_the_same_rows(pro
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        page = product_selectors._first_in_order(qs, ["id"], 0, 2, narrow=True)
+        page = product_selectors._first_in_order(qs, ["id"], 0, 2, matches=1e9)
     assert page == sorted(products.values(), key=lambda p: p.pk)[:2]
     if connection.vendor == "postgresql":
         assert '"id" + 0' in queries.captured_queries[-1]["sql"], "the fallback plan ran"
@@ -95,3 +95,36 @@ def test_name_search_ignores_accents_and_case():
     assert list(product_selectors.product_search(q="creme")) == [creme]
     assert list(product_selectors.product_search(q="CRÈME BRULEE")) == [creme]
     assert list(product_selectors.product_search(q="brûl")) == [creme]
+
+
+def test_a_search_estimated_rare_skips_the_walk_in_order(products, monkeypatch):
+    """No timed walk when PostgreSQL's estimate says it would read more than WALK_ROWS rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        return  # SQLite has one plan; the suite runs on PostgreSQL (make test)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE syncs_product")
+    monkeypatch.setattr(product_selectors, "WALK_ROWS", 1)
+    with CaptureQueriesContext(connection) as queries:
+        page = product_selectors._first_in_order(Product.objects.all(), ["id"], 0, 2, matches=0.5)
+    assert page == sorted(products.values(), key=lambda p: p.pk)[:2]
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert '"id" + 0' in sql and "statement_timeout" not in sql
+
+
+def test_a_broad_name_search_counts_whole_words_first_and_prefixes_when_they_fall_short(
+    products, monkeypatch
+):
+    from syncs.selectors import pagination
+
+    ProductFactory(name="Oatmeal cookies", catalog=products["exact"].catalog)
+    search = {"q": "oat"}
+    qs = product_selectors.product_search(**search)
+    # "oat" whole: 2 products, under the cap, so the prefixes are counted: 3.
+    assert product_selectors._count(qs, search=search, matches=1e9) == 3
+    monkeypatch.setattr(pagination, "COUNT_CAP", 1)
+    monkeypatch.setattr(product_selectors, "COUNT_CAP", 1)
+    # Whole words alone pass a cap of 1: "1+" is settled without counting the prefixes.
+    assert product_selectors._count(qs, search=search, matches=1e9) == 2

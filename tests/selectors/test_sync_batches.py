@@ -67,7 +67,7 @@ def test_settled_hours_are_counted_once_and_the_current_hour_at_every_poll(
 
 def test_an_hour_that_just_ended_is_still_counted_live():
     now = timezone.now().replace(minute=2)  # within SETTLED_AFTER of the last hour's end
-    assert sync_batches.SETTLED_AFTER > datetime.timedelta(minutes=2)
+    assert datetime.timedelta(minutes=2) < sync_batches.SETTLED_AFTER
     sync_batches.sync_batch_hourly(hours=24, now=now)
     late = make_batch(keys=["x"])
     SyncBatch.objects.filter(pk=late.pk).update(created_at=now - datetime.timedelta(minutes=5))
