@@ -133,7 +133,6 @@ def keyset_page(
     sorts: Sequence[str],
     fetch: Fetch = _plain_fetch,
     count: bool = True,
-    counter: Callable[[QuerySet], int] = count_capped,
 ) -> Page[M]:
     """One page of qs in the order `paging.sort` (the first of `sorts` when not one of them)."""
     sort = paging.sort if paging.sort in sorts else sorts[0]
@@ -164,5 +163,5 @@ def keyset_page(
             # needs no COUNT at all.
             page.count = (number - 1) * limit + len(page.rows)
     if count and page.count is None:
-        page.count = counter(qs)
+        page.count = count_capped(qs)
     return page

@@ -3,6 +3,7 @@
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,14 +25,7 @@ from psycopg.errors import QueryCanceled
 from syncs.destinations.citrusad import NAME as CITRUSAD
 from syncs.models import BulkOutcome, Product, SyncKind, SyncState, SyncStatus
 from syncs.search import Unaccent, fold, gtin_form_name, gtin_scan_forms
-from syncs.selectors.pagination import (
-    COUNT_CAP,
-    FIRST_PAGE,
-    Page,
-    Paging,
-    count_capped,
-    keyset_page,
-)
+from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
 from syncs.selectors.sync_states import WAITING_STATUSES
 
 _WORD = re.compile(r"\w+")
@@ -41,20 +35,19 @@ def _name_words(q: str) -> list[str]:
     return _WORD.findall(fold(q))[:8]
 
 
-def _tsquery(words: list[str], *, whole_words: bool = False) -> str:
-    """Every word must start a word of the name: "choc milk" -> "choc:* & milk:*" (or be one)."""
-    return " & ".join(word if whole_words else f"{word}:*" for word in words)
+def _tsquery(words: list[str]) -> str:
+    """Every word must be one of the name's word prefixes: "choc milk" -> "choc & milk"."""
+    return " & ".join(words)
 
 
-def _name_words_filter(
-    qs: QuerySet[Product], words: list[str], *, whole_words: bool
-) -> QuerySet[Product]:
+def _name_words_filter(qs: QuerySet[Product], words: list[str]) -> QuerySet[Product]:
     """Every word must start a word of the name, whatever its accents and case.
 
     "choc" finds "Dark chocolate" and "creme" finds "Crème brûlée". PostgreSQL answers it from
-    the full-text GIN index over the unaccented name (the product_name_unaccent migration): a
-    prefix tsquery intersects posting lists, where substring matching would read most of the
-    table for common words. SQLite, for the demo, matches folded substrings.
+    the GIN index of every prefix of the unaccented name's words (the product_name_prefixes
+    migration): each typed word is one whole term, and GIN intersects their posting lists,
+    where substring matching would read most of the table for common words. SQLite, for the
+    demo, matches folded substrings.
     """
     if not words:
         return qs.none()
@@ -62,10 +55,10 @@ def _name_words_filter(
         # The expression is the index's, verbatim; the words are a parameter.
         return qs.extra(  # noqa: S610
             where=[
-                "to_tsvector('simple', citrusadmin_unaccent(syncs_product.name)) "
-                "@@ to_tsquery('simple', %s)"
+                "citrusadmin_name_prefixes(syncs_product.name) "
+                "@@ to_tsquery('simple', citrusadmin_unaccent(%s))"
             ],
-            params=[_tsquery(words, whole_words=whole_words)],
+            params=[_tsquery(words)],
         )
     qs = qs.alias(folded_name=Unaccent("name"))
     for word in words:
@@ -80,7 +73,7 @@ NEEDS_PERSON = (SyncStatus.FAILED, SyncStatus.UNKNOWN)
 
 
 def _sync_filter(
-    qs: QuerySet[Product], sync: str, *, catalog_id: int | None, words: list[str], whole_words: bool
+    qs: QuerySet[Product], sync: str, *, catalog_id: int | None, words: list[str]
 ) -> QuerySet[Product]:
     """Products whose CitrusAd sync state is `sync` ("pending" includes being pushed)."""
     if sync in NEEDS_PERSON and connection.vendor == "postgresql":
@@ -89,8 +82,8 @@ def _sync_filter(
             conditions.append("catalog_id = %s")
             params.append(int(catalog_id))
         if words:
-            conditions.append("name_search @@ to_tsquery('simple', %s)")
-            params.append(_tsquery(words, whole_words=whole_words))
+            conditions.append("name_search @@ to_tsquery('simple', citrusadmin_unaccent(%s))")
+            params.append(_tsquery(words))
         # Our own table and columns; every value is a parameter.
         where = f"WHERE {' AND '.join(conditions)}"
         return qs.extra(  # noqa: S610
@@ -107,21 +100,22 @@ def _sync_filter(
 
 
 def product_search(
-    *,
-    q: str = "",
-    catalog_id: int | None = None,
-    stock: str = "",
-    sync: str = "",
-    whole_words: bool = False,
+    *, q: str = "", catalog_id: int | None = None, stock: str = "", sync: str = ""
 ) -> QuerySet[Product]:
     """Products matching a GTIN, a GTIN prefix or name words, and the filters.
 
     A scanned code that exists is an exact search: the page and "all matching this search" then
     mean the same products. A numeric scan also finds its other GTIN forms (EAN-13 scanned,
     GTIN-14 stored). Otherwise digits are a GTIN prefix (the gtin index answers all of these,
-    with varchar_pattern_ops on PostgreSQL), and words must each start a word of the name
-    (`whole_words`: be one, which finds some of the same products, sooner; for counting).
+    with varchar_pattern_ops on PostgreSQL), and words must each start a word of the name.
     """
+    return _search(q=q, catalog_id=catalog_id, stock=stock, sync=sync)[0]
+
+
+def _search(
+    *, q: str, catalog_id: int | None, stock: str, sync: str
+) -> tuple[QuerySet[Product], list[str]]:
+    """`product_search`, and the name words it looks for ([] when it looks up GTINs)."""
     qs = Product.objects.all()
     q = q.strip()
     words: list[str] = []
@@ -132,7 +126,7 @@ def product_search(
         qs = qs.filter(gtin__startswith=q)
     elif q:
         words = _name_words(q)
-        qs = _name_words_filter(qs, words, whole_words=whole_words)
+        qs = _name_words_filter(qs, words)
     if catalog_id:
         qs = qs.filter(catalog_id=catalog_id)
     if stock == "out":
@@ -140,8 +134,8 @@ def product_search(
     elif stock == "in":
         qs = qs.filter(inventory__gt=0)
     if sync:
-        qs = _sync_filter(qs, sync, catalog_id=catalog_id, words=words, whole_words=whole_words)
-    return qs
+        qs = _sync_filter(qs, sync, catalog_id=catalog_id, words=words)
+    return qs, words
 
 
 def product_choice(
@@ -191,14 +185,17 @@ def product_search_page(*, paging: Paging = FIRST_PAGE, **search) -> Page[Produc
     # A name search may match few rows, which walking an index in order finds slowly; a search
     # for products that need a person starts from their small table whatever the order.
     narrow = bool(search.get("q", "").strip()) and search.get("sync") not in NEEDS_PERSON
-    qs = product_search(**search).select_related("catalog")
-    matches = _estimated_rows(qs) if narrow and connection.vendor == "postgresql" else None
+    search = {"q": "", "catalog_id": None, "stock": "", "sync": "", **search}
+    qs, words = _search(**search)
+    qs = qs.select_related("catalog")
+    walk = None
+    if narrow and connection.vendor == "postgresql":
+        walk = Walk(matches=_estimated_rows(qs), words=words)
     page = keyset_page(
         qs,
         paging=paging,
         sorts=PRODUCT_SORTS,
-        fetch=lambda qs, order, start, n: _first_in_order(qs, order, start, n, matches=matches),
-        counter=lambda qs: _count(qs, search=search, matches=matches),
+        fetch=lambda qs, order, start, n: _first_in_order(qs, order, start, n, walk=walk),
     )
     _note_matched_forms(page.rows, q=search.get("q", "").strip())
     product_attach_states(products=page.rows)
@@ -213,10 +210,12 @@ def _note_matched_forms(products: list[Product], *, q: str) -> None:
         product.matched_form = gtin_form_name(product.gtin) if differs else ""
 
 
-# How long the "walk the index in order" plan may take before the search asks the others, and
-# how many rows it may expect to read for a page before the search does not try it at all.
+# The walk in index order: the most rows it may expect to read for a page before the search does
+# not try it at all, and how long it may take, at least FAST_PLAN_MS and at most WALK_MS_PER_ROW
+# for each row it expects to read (about three times what one costs), before the search asks the others.
+WALK_ROWS = 1_500
 FAST_PLAN_MS = 15
-WALK_ROWS = 3_000
+WALK_MS_PER_ROW = 0.03
 
 
 def _estimated_rows(qs: QuerySet) -> float:
@@ -234,30 +233,55 @@ def _table_rows() -> float:
         return float(cursor.fetchone()[0])
 
 
+@dataclass(frozen=True)
+class Walk:
+    """What decides how a narrow search walks: PostgreSQL's estimate of its matches, and the
+    name words (a walk checks them row by row, where the cheapest form of the test matters)."""
+
+    matches: float
+    words: list[str]
+
+
 def _first_in_order(
-    qs: QuerySet[Product], order: list[str], start: int, n: int, *, matches: float | None
+    qs: QuerySet[Product], order: list[str], start: int, n: int, *, walk: Walk | None
 ) -> list[Product]:
     """Rows [start, start + n) in `order`, with a plan that suits how many rows match.
 
     PostgreSQL walks the index of the order (the primary key, the gtin) and filters, which is
     quick when many rows match and slow when few or none do; its own choice assumes matches are
-    spread evenly, so it walks for rare words too. `matches` (its estimate, for a narrow search;
-    None for the others) says how far a walk would read: past WALK_ROWS, or past FAST_PLAN_MS
-    when the estimate was wrong, ordering by expressions no index holds (`id + 0`,
-    `gtin || ''`) makes it collect the matches from the name and sync indexes first and sort
-    those. Every plan gives the same rows.
+    spread evenly, so it walks for rare words too. `walk` (None for a search that is not narrow)
+    says how far a walk would read: past WALK_ROWS, or past its time when the estimate was
+    wrong, ordering by expressions no index holds (`id + 0`, `gtin || ''`) makes it collect the
+    matches from the name and sync indexes first and sort those. Every plan gives the same rows.
     """
-    if matches is None:
+    if walk is None:
         return list(qs.order_by(*order)[start : start + n])
     unindexed = [_unindexed(o) for o in order]
     table = _table_rows()
-    if table > 0 and (start + n) * table / max(matches, 1.0) > WALK_ROWS:
+    rows = (start + n) * table / max(walk.matches, 1.0) if table > 0 else 0.0
+    if rows > WALK_ROWS:
         return list(qs.order_by(*unindexed)[start : start + n])
+    timeout_ms = max(FAST_PLAN_MS, rows * WALK_MS_PER_ROW)
+    walked = qs
+    if walk.words:
+        # The same test as the prefix index's, in the form a row computes in less than half
+        # the time; PostgreSQL checks it first (the prefixes function declares a higher cost).
+        walked = qs.extra(  # noqa: S610
+            where=[
+                "to_tsvector('simple', citrusadmin_unaccent(syncs_product.name)) "
+                "@@ to_tsquery('simple', citrusadmin_unaccent(%s))"
+            ],
+            params=[" & ".join(f"{word}:*" for word in walk.words)],
+        )
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL statement_timeout = {int(FAST_PLAN_MS)}")
-            page = list(qs.order_by(*order)[start : start + n])
+                cursor.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+                # A walk, one process reading in order: not the index plan, nor parallel workers
+                # (whose start-up alone costs what a walk of a few hundred rows does).
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            page = list(walked.order_by(*order)[start : start + n])
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL statement_timeout = DEFAULT")
             return page
@@ -265,17 +289,6 @@ def _first_in_order(
         if not isinstance(exc.__cause__, QueryCanceled):
             raise
     return list(qs.order_by(*unindexed)[start : start + n])
-
-
-def _count(qs: QuerySet[Product], *, search: dict, matches: float | None) -> int:
-    """`count_capped`, but a name search expected to pass the cap first counts the products that
-    have the words whole: a subset of its matches that the GIN index finds without expanding
-    prefixes, in half the time. Past the cap, that settles "10,000+"."""
-    if matches is not None and matches > 2 * COUNT_CAP:
-        at_least = count_capped(product_search(**search, whole_words=True))
-        if at_least > COUNT_CAP:
-            return at_least
-    return count_capped(qs)
 
 
 def _unindexed(spec: str):

@@ -58,7 +58,9 @@ def test_a_slow_ordered_walk_falls_back_to_the_index_plan_with_the_same_rows(pro
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        page = product_selectors._first_in_order(qs, ["id"], 0, 2, matches=1e9)
+        page = product_selectors._first_in_order(
+            qs, ["id"], 0, 2, walk=product_selectors.Walk(matches=1e9, words=[])
+        )
     assert page == sorted(products.values(), key=lambda p: p.pk)[:2]
     if connection.vendor == "postgresql":
         assert '"id" + 0' in queries.captured_queries[-1]["sql"], "the fallback plan ran"
@@ -108,23 +110,34 @@ def test_a_search_estimated_rare_skips_the_walk_in_order(products, monkeypatch):
         cursor.execute("ANALYZE syncs_product")
     monkeypatch.setattr(product_selectors, "WALK_ROWS", 1)
     with CaptureQueriesContext(connection) as queries:
-        page = product_selectors._first_in_order(Product.objects.all(), ["id"], 0, 2, matches=0.5)
+        page = product_selectors._first_in_order(
+            Product.objects.all(), ["id"], 0, 2, walk=product_selectors.Walk(matches=0.5, words=[])
+        )
     assert page == sorted(products.values(), key=lambda p: p.pk)[:2]
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert '"id" + 0' in sql and "statement_timeout" not in sql
 
 
-def test_a_broad_name_search_counts_whole_words_first_and_prefixes_when_they_fall_short(
-    products, monkeypatch
-):
-    from syncs.selectors import pagination
-
-    ProductFactory(name="Oatmeal cookies", catalog=products["exact"].catalog)
-    search = {"q": "oat"}
-    qs = product_selectors.product_search(**search)
-    # "oat" whole: 2 products, under the cap, so the prefixes are counted: 3.
-    assert product_selectors._count(qs, search=search, matches=1e9) == 3
-    monkeypatch.setattr(pagination, "COUNT_CAP", 1)
-    monkeypatch.setattr(product_selectors, "COUNT_CAP", 1)
-    # Whole words alone pass a cap of 1: "1+" is settled without counting the prefixes.
-    assert product_selectors._count(qs, search=search, matches=1e9) == 2
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("choc", True),
+        ("dark choc", True),
+        ("DA CHOCOLATE", True),
+        ("creme", True),
+        ("brulee crème", True),
+        ("olate", False),  # inside a word, not at its start
+        ("chocolates", False),  # longer than the word
+        ("dark milk", False),
+    ],
+)
+def test_every_typed_word_starts_a_word_of_the_name_whichever_plan_finds_it(typed, found):
+    """The index plan (prefix terms) and the walk (prefix query per row) agree."""
+    wanted = {ProductFactory(name="Dark chocolate"), ProductFactory(name="Crème brûlée")}
+    ProductFactory(name="Oat drink")
+    qs, words = product_selectors._search(q=typed, catalog_id=None, stock="", sync="")
+    hits = set(qs)
+    assert bool(hits & wanted) is found and hits <= wanted
+    walk = product_selectors.Walk(matches=1e9, words=words)
+    walked = product_selectors._first_in_order(qs, ["id"], 0, 10, walk=walk)
+    assert set(walked) == hits
