@@ -47,16 +47,18 @@ LAST_NAMES = ["Virtanen", "Smith", "Müller", "Korhonen", "García", "Nieminen",
 def _migration_indexes():
     """The console's SQL-made indexes (and planner statistics) as the migrations leave them.
 
-    The product_name_unaccent migration replaces one of 0005's. Statistics are created after the
-    data like the indexes (IF NOT EXISTS: dropping an index never drops them).
+    The name index was replaced twice: by the unaccented name's (0010), then by its prefixes'
+    (0018). Statistics are created after the data like the indexes (IF NOT EXISTS: dropping an
+    index never drops them).
     """
     from importlib import import_module
 
     console = import_module("syncs.migrations.0005_console_indexes")
     unaccent = import_module("syncs.migrations.0010_product_name_unaccent")
     lists = import_module("syncs.migrations.0016_list_indexes")
+    prefixes = import_module("syncs.migrations.0018_product_name_prefixes")
     kept = [(name, sql) for name, sql in console.INDEXES if name != unaccent.REPLACED]
-    return kept + unaccent.INDEXES + lists.INDEXES + lists.STATISTICS
+    return kept + lists.INDEXES + lists.STATISTICS + prefixes.INDEXES
 
 
 def _kind_of(name: str) -> str:

@@ -1,7 +1,9 @@
 """Products: the search box (scanned GTIN, GTIN prefix or name words), pages and one product."""
 
+import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -33,18 +35,19 @@ def _name_words(q: str) -> list[str]:
     return _WORD.findall(fold(q))[:8]
 
 
-def _prefix_tsquery(words: list[str]) -> str:
-    """Every word must start a word of the name: "choc & milk" -> "choc:* & milk:*"."""
-    return " & ".join(f"{word}:*" for word in words)
+def _tsquery(words: list[str]) -> str:
+    """Every word must be one of the name's word prefixes: "choc milk" -> "choc & milk"."""
+    return " & ".join(words)
 
 
 def _name_words_filter(qs: QuerySet[Product], words: list[str]) -> QuerySet[Product]:
     """Every word must start a word of the name, whatever its accents and case.
 
     "choc" finds "Dark chocolate" and "creme" finds "Crème brûlée". PostgreSQL answers it from
-    the full-text GIN index over the unaccented name (the product_name_unaccent migration): a
-    prefix tsquery intersects posting lists, where substring matching would read most of the
-    table for common words. SQLite, for the demo, matches folded substrings.
+    the GIN index of every prefix of the unaccented name's words (the product_name_prefixes
+    migration): each typed word is one whole term, and GIN intersects their posting lists,
+    where substring matching would read most of the table for common words. SQLite, for the
+    demo, matches folded substrings.
     """
     if not words:
         return qs.none()
@@ -52,10 +55,10 @@ def _name_words_filter(qs: QuerySet[Product], words: list[str]) -> QuerySet[Prod
         # The expression is the index's, verbatim; the words are a parameter.
         return qs.extra(  # noqa: S610
             where=[
-                "to_tsvector('simple', citrusadmin_unaccent(syncs_product.name)) "
-                "@@ to_tsquery('simple', %s)"
+                "citrusadmin_name_prefixes(syncs_product.name) "
+                "@@ to_tsquery('simple', citrusadmin_unaccent(%s))"
             ],
-            params=[_prefix_tsquery(words)],
+            params=[_tsquery(words)],
         )
     qs = qs.alias(folded_name=Unaccent("name"))
     for word in words:
@@ -79,8 +82,8 @@ def _sync_filter(
             conditions.append("catalog_id = %s")
             params.append(int(catalog_id))
         if words:
-            conditions.append("name_search @@ to_tsquery('simple', %s)")
-            params.append(_prefix_tsquery(words))
+            conditions.append("name_search @@ to_tsquery('simple', citrusadmin_unaccent(%s))")
+            params.append(_tsquery(words))
         # Our own table and columns; every value is a parameter.
         where = f"WHERE {' AND '.join(conditions)}"
         return qs.extra(  # noqa: S610
@@ -106,6 +109,13 @@ def product_search(
     GTIN-14 stored). Otherwise digits are a GTIN prefix (the gtin index answers all of these,
     with varchar_pattern_ops on PostgreSQL), and words must each start a word of the name.
     """
+    return _search(q=q, catalog_id=catalog_id, stock=stock, sync=sync)[0]
+
+
+def _search(
+    *, q: str, catalog_id: int | None, stock: str, sync: str
+) -> tuple[QuerySet[Product], list[str]]:
+    """`product_search`, and the name words it looks for ([] when it looks up GTINs)."""
     qs = Product.objects.all()
     q = q.strip()
     words: list[str] = []
@@ -125,7 +135,7 @@ def product_search(
         qs = qs.filter(inventory__gt=0)
     if sync:
         qs = _sync_filter(qs, sync, catalog_id=catalog_id, words=words)
-    return qs
+    return qs, words
 
 
 def product_choice(
@@ -175,11 +185,17 @@ def product_search_page(*, paging: Paging = FIRST_PAGE, **search) -> Page[Produc
     # A name search may match few rows, which walking an index in order finds slowly; a search
     # for products that need a person starts from their small table whatever the order.
     narrow = bool(search.get("q", "").strip()) and search.get("sync") not in NEEDS_PERSON
+    search = {"q": "", "catalog_id": None, "stock": "", "sync": "", **search}
+    qs, words = _search(**search)
+    qs = qs.select_related("catalog")
+    walk = None
+    if narrow and connection.vendor == "postgresql":
+        walk = Walk(matches=_estimated_rows(qs), words=words)
     page = keyset_page(
-        product_search(**search).select_related("catalog"),
+        qs,
         paging=paging,
         sorts=PRODUCT_SORTS,
-        fetch=lambda qs, order, start, n: _first_in_order(qs, order, start, n, narrow=narrow),
+        fetch=lambda qs, order, start, n: _first_in_order(qs, order, start, n, walk=walk),
     )
     _note_matched_forms(page.rows, q=search.get("q", "").strip())
     product_attach_states(products=page.rows)
@@ -194,35 +210,85 @@ def _note_matched_forms(products: list[Product], *, q: str) -> None:
         product.matched_form = gtin_form_name(product.gtin) if differs else ""
 
 
-# How long the "walk the index in order" plan may take before the search asks the others.
+# The walk in index order: the most rows it may expect to read for a page before the search does
+# not try it at all, and how long it may take, at least FAST_PLAN_MS and at most WALK_MS_PER_ROW
+# for each row it expects to read (about three times what one costs), before the search asks the others.
+WALK_ROWS = 1_500
 FAST_PLAN_MS = 15
+WALK_MS_PER_ROW = 0.03
+
+
+def _estimated_rows(qs: QuerySet) -> float:
+    """PostgreSQL's estimate of how many rows qs matches, from its statistics (reads no row)."""
+    plan = json.loads(qs.order_by().explain(format="json"))
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def _table_rows() -> float:
+    """The products PostgreSQL last counted (at ANALYZE); 0 or less when it has not yet."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Product._meta.db_table]
+        )
+        return float(cursor.fetchone()[0])
+
+
+@dataclass(frozen=True)
+class Walk:
+    """What decides how a narrow search walks: PostgreSQL's estimate of its matches, and the
+    name words (a walk checks them row by row, where the cheapest form of the test matters)."""
+
+    matches: float
+    words: list[str]
 
 
 def _first_in_order(
-    qs: QuerySet[Product], order: list[str], start: int, n: int, *, narrow: bool
+    qs: QuerySet[Product], order: list[str], start: int, n: int, *, walk: Walk | None
 ) -> list[Product]:
     """Rows [start, start + n) in `order`, with a plan that suits how many rows match.
 
     PostgreSQL walks the index of the order (the primary key, the gtin) and filters, which is
-    quick when many rows match and slow when few or none do: it cannot tell from word
-    statistics. So the walk gets FAST_PLAN_MS; past that, the words are rare, and ordering by
-    expressions no index holds (`id + 0`, `gtin || ''`) makes it collect the matches from the
-    name and sync indexes first and sort those. Both plans give the same rows.
+    quick when many rows match and slow when few or none do; its own choice assumes matches are
+    spread evenly, so it walks for rare words too. `walk` (None for a search that is not narrow)
+    says how far a walk would read: past WALK_ROWS, or past its time when the estimate was
+    wrong, ordering by expressions no index holds (`id + 0`, `gtin || ''`) makes it collect the
+    matches from the name and sync indexes first and sort those. Every plan gives the same rows.
     """
-    if connection.vendor != "postgresql" or not narrow:
+    if walk is None:
         return list(qs.order_by(*order)[start : start + n])
+    unindexed = [_unindexed(o) for o in order]
+    table = _table_rows()
+    rows = (start + n) * table / max(walk.matches, 1.0) if table > 0 else 0.0
+    if rows > WALK_ROWS:
+        return list(qs.order_by(*unindexed)[start : start + n])
+    timeout_ms = max(FAST_PLAN_MS, rows * WALK_MS_PER_ROW)
+    walked = qs
+    if walk.words:
+        # The same test as the prefix index's, in the form a row computes in less than half
+        # the time; PostgreSQL checks it first (the prefixes function declares a higher cost).
+        walked = qs.extra(  # noqa: S610
+            where=[
+                "to_tsvector('simple', citrusadmin_unaccent(syncs_product.name)) "
+                "@@ to_tsquery('simple', citrusadmin_unaccent(%s))"
+            ],
+            params=[" & ".join(f"{word}:*" for word in walk.words)],
+        )
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL statement_timeout = {int(FAST_PLAN_MS)}")
-            page = list(qs.order_by(*order)[start : start + n])
+                cursor.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+                # A walk, one process reading in order: not the index plan, nor parallel workers
+                # (whose start-up alone costs what a walk of a few hundred rows does).
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            page = list(walked.order_by(*order)[start : start + n])
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL statement_timeout = DEFAULT")
             return page
     except OperationalError as exc:
         if not isinstance(exc.__cause__, QueryCanceled):
             raise
-    return list(qs.order_by(*(_unindexed(o) for o in order))[start : start + n])
+    return list(qs.order_by(*unindexed)[start : start + n])
 
 
 def _unindexed(spec: str):

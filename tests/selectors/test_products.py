@@ -58,7 +58,9 @@ def test_a_slow_ordered_walk_falls_back_to_the_index_plan_with_the_same_rows(pro
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        page = product_selectors._first_in_order(qs, ["id"], 0, 2, narrow=True)
+        page = product_selectors._first_in_order(
+            qs, ["id"], 0, 2, walk=product_selectors.Walk(matches=1e9, words=[])
+        )
     assert page == sorted(products.values(), key=lambda p: p.pk)[:2]
     if connection.vendor == "postgresql":
         assert '"id" + 0' in queries.captured_queries[-1]["sql"], "the fallback plan ran"
@@ -95,3 +97,47 @@ def test_name_search_ignores_accents_and_case():
     assert list(product_selectors.product_search(q="creme")) == [creme]
     assert list(product_selectors.product_search(q="CRÈME BRULEE")) == [creme]
     assert list(product_selectors.product_search(q="brûl")) == [creme]
+
+
+def test_a_search_estimated_rare_skips_the_walk_in_order(products, monkeypatch):
+    """No timed walk when PostgreSQL's estimate says it would read more than WALK_ROWS rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        return  # SQLite has one plan; the suite runs on PostgreSQL (make test)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE syncs_product")
+    monkeypatch.setattr(product_selectors, "WALK_ROWS", 1)
+    with CaptureQueriesContext(connection) as queries:
+        page = product_selectors._first_in_order(
+            Product.objects.all(), ["id"], 0, 2, walk=product_selectors.Walk(matches=0.5, words=[])
+        )
+    assert page == sorted(products.values(), key=lambda p: p.pk)[:2]
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert '"id" + 0' in sql and "statement_timeout" not in sql
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("choc", True),
+        ("dark choc", True),
+        ("DA CHOCOLATE", True),
+        ("creme", True),
+        ("brulee crème", True),
+        ("olate", False),  # inside a word, not at its start
+        ("chocolates", False),  # longer than the word
+        ("dark milk", False),
+    ],
+)
+def test_every_typed_word_starts_a_word_of_the_name_whichever_plan_finds_it(typed, found):
+    """The index plan (prefix terms) and the walk (prefix query per row) agree."""
+    wanted = {ProductFactory(name="Dark chocolate"), ProductFactory(name="Crème brûlée")}
+    ProductFactory(name="Oat drink")
+    qs, words = product_selectors._search(q=typed, catalog_id=None, stock="", sync="")
+    hits = set(qs)
+    assert bool(hits & wanted) is found and hits <= wanted
+    walk = product_selectors.Walk(matches=1e9, words=words)
+    walked = product_selectors._first_in_order(qs, ["id"], 0, 10, walk=walk)
+    assert set(walked) == hits
