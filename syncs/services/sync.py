@@ -24,7 +24,7 @@ def row_retry(
 ) -> SyncState:
     """Push one failed row again now, with priority (the history keeps the old error)."""
     try:
-        destination_get(destination)
+        target = destination_get(destination)
     except ValueError:
         raise ValidationError("Unknown kind or destination.") from None
     if kind not in SyncKind.values:
@@ -50,7 +50,8 @@ def row_retry(
             action="sync.retry",
             object_kind=kind,
             object_id=object_id,
-            object_repr=f"{kind} {object_id} → {destination}",
+            # What My activity and the audit log show: "→ Webhook Shop", as every page says.
+            object_repr=f"{kind} {object_id} → {target.label}",
             before=before,
             after={"status": SyncStatus.PENDING},
         )

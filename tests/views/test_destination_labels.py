@@ -68,6 +68,17 @@ def test_every_page_names_an_endpoint_by_its_name(client, admin_user, catalog, s
         assert "Webhook Shop is paused" in client.get(url).content.decode()
 
 
+def test_a_retry_in_my_activity_names_the_endpoint(client, admin_user, catalog, shop):
+    product = ProductFactory(catalog=catalog)
+    _failed_push(product, shop)
+    client.force_login(admin_user)
+    retry = {"kind": "product", "object_id": product.pk, "destination": shop.destination_name}
+    client.post(reverse("row_retry"), retry)
+    html = client.get(reverse("my_activity")).content.decode()
+    assert f"product {product.pk} → Webhook Shop" in html
+    assert "webhook:" not in html.split('id="results"')[1]
+
+
 def test_a_removed_endpoint_keeps_a_label_in_the_history(client, admin_user, catalog, shop):
     pk = shop.pk
     batch = _failed_push(ProductFactory(catalog=catalog), shop)
