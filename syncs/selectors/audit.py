@@ -88,8 +88,9 @@ class PushOutcome:
 
 def audit_event_push_outcomes(*, events: list[AuditEvent]) -> dict[int, list[PushOutcome]]:
     """Where what each event changed stands in the destinations now (one query per kind on the
-    page, and one for its bulk actions): its row's sync status per destination, or for a bulk
-    action how many of its products are confirmed, on their way or failed."""
+    page, one for its bulk actions, one for the endpoints' names): its row's sync status per
+    destination, or for a bulk action how many of its products are confirmed, on their way or
+    failed."""
     outcomes: dict[int, list[PushOutcome]] = {}
     by_object: dict[tuple[str, int], list[int]] = {}
     for event in events:
