@@ -211,8 +211,8 @@ def _note_matched_forms(products: list[Product], *, q: str) -> None:
 
 
 # The walk in index order: the most rows it may expect to read for a page before the search does
-# not try it at all, and how long it may take, at least FAST_PLAN_MS and at most WALK_MS_PER_ROW
-# for each row it expects to read (about three times what one costs), before the search asks the others.
+# not try it at all, and how long it may take before the search asks the others: FAST_PLAN_MS, or
+# WALK_MS_PER_ROW (about three times what one costs) for each row it expects to read if more.
 WALK_ROWS = 1_500
 FAST_PLAN_MS = 15
 WALK_MS_PER_ROW = 0.03
