@@ -72,11 +72,15 @@ def _name_words_filter(qs: QuerySet[Product], words: list[str]) -> QuerySet[Prod
 NEEDS_PERSON = (SyncStatus.FAILED, SyncStatus.UNKNOWN)
 
 
+def _from_attention(sync: str) -> bool:
+    return sync in NEEDS_PERSON and connection.vendor == "postgresql"
+
+
 def _sync_filter(
     qs: QuerySet[Product], sync: str, *, catalog_id: int | None, words: list[str]
 ) -> QuerySet[Product]:
     """Products whose CitrusAd sync state is `sync` ("pending" includes being pushed)."""
-    if sync in NEEDS_PERSON and connection.vendor == "postgresql":
+    if _from_attention(sync):
         conditions, params = ["status = %s"], [sync]
         if catalog_id:
             conditions.append("catalog_id = %s")
@@ -126,7 +130,8 @@ def _search(
         qs = qs.filter(gtin__startswith=q)
     elif q:
         words = _name_words(q)
-        qs = _name_words_filter(qs, words)
+        if not words or not _from_attention(sync):
+            qs = _name_words_filter(qs, words)  # (else the attention table's copy answers them)
     if catalog_id:
         qs = qs.filter(catalog_id=catalog_id)
     if stock == "out":

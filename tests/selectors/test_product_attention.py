@@ -178,3 +178,9 @@ def test_a_page_of_failed_products_with_words_and_a_catalog_counts_them():
     assert [p.pk for p in page.rows] == [p.pk for p in failed]
     assert page.count == 3
     assert all(p.sync_state.status == SyncStatus.FAILED for p in page.rows)
+
+
+def test_text_with_no_words_finds_nothing_even_among_the_failed():
+    make_state(ProductFactory(name="Rye bread"), kind="product", status=SyncStatus.FAILED)
+    assert not product_search(q="!!!", sync="failed").exists()
+    assert product_search(q="", sync="failed").count() == 1
