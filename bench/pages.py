@@ -263,6 +263,7 @@ def scenarios() -> list[tuple[str, str, dict]]:
         ("products, EAN-13 scan of a GTIN-14", f"/products/?q={some_product[1][1:]}", htmx),
         ("products, GTIN prefix", "/products/?q=200000012", htmx),
         ("products, one name word (10,000+)", "/products/?q=chocolate", htmx),
+        ("products, count of one name word", "/products/count/?q=chocolate", htmx),
         ("products, unaccented word", "/products/?q=creme", htmx),
         ("products, unaccented two words", "/products/?q=creme+brulee", htmx),
         ("products, three name words", "/products/?q=oat+dark+milk", htmx),

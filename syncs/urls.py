@@ -43,6 +43,7 @@ urlpatterns = [
     path("sync/retry/", history.row_retry_view, name="row_retry"),
     path("sync/retry-failed/", history.retry_all_failed, name="retry_all_failed"),
     path("products/", products.product_search, name="product_search"),
+    path("products/count/", products.product_search_count_view, name="product_search_count"),
     path("products/bulk-stock/", products.product_bulk_stock, name="product_bulk_stock"),
     path("products/export.csv", products.product_export, name="product_export"),
     path("products/bulk/<id:pk>/", products.product_bulk_detail, name="product_bulk_detail"),

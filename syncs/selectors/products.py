@@ -25,7 +25,14 @@ from psycopg.errors import QueryCanceled
 from syncs.destinations.citrusad import NAME as CITRUSAD
 from syncs.models import BulkOutcome, Product, SyncKind, SyncState, SyncStatus
 from syncs.search import Unaccent, fold, gtin_form_name, gtin_scan_forms
-from syncs.selectors.pagination import FIRST_PAGE, Page, Paging, keyset_page
+from syncs.selectors.pagination import (
+    COUNT_CAP,
+    FIRST_PAGE,
+    Page,
+    Paging,
+    count_capped,
+    keyset_page,
+)
 from syncs.selectors.sync_states import WAITING_STATUSES
 
 _WORD = re.compile(r"\w+")
@@ -186,7 +193,8 @@ PRODUCT_SORTS = ("id", "-id", "gtin", "-gtin")  # the primary key and product_gt
 
 
 def product_search_page(*, paging: Paging = FIRST_PAGE, **search) -> Page[Product]:
-    """One page of `product_search` with sync states attached, and the count of matches."""
+    """One page of `product_search` with sync states attached, and the count of matches (None
+    when the search is so broad that the page asks for it apart: COUNT_LATER_ABOVE)."""
     # A name search may match few rows, which walking an index in order finds slowly; a search
     # for products that need a person starts from their small table whatever the order.
     narrow = bool(search.get("q", "").strip()) and search.get("sync") not in NEEDS_PERSON
@@ -201,10 +209,22 @@ def product_search_page(*, paging: Paging = FIRST_PAGE, **search) -> Page[Produc
         paging=paging,
         sorts=PRODUCT_SORTS,
         fetch=lambda qs, order, start, n: _first_in_order(qs, order, start, n, walk=walk),
+        count=walk is None or walk.matches < COUNT_LATER_ABOVE,
     )
     _note_matched_forms(page.rows, q=search.get("q", "").strip())
     product_attach_states(products=page.rows)
     return page
+
+
+# A name search PostgreSQL expects to match this many products or more shows its page without
+# the count, which costs as much as the rest of the page (GIN lists every match before LIMIT
+# applies); the page asks for it in a request of its own (`product_search_count`).
+COUNT_LATER_ABOVE = 10 * COUNT_CAP
+
+
+def product_search_count(**search) -> int:
+    """How many products `product_search` finds, counted up to COUNT_CAP + 1."""
+    return count_capped(product_search(**search))
 
 
 def _note_matched_forms(products: list[Product], *, q: str) -> None:

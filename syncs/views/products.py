@@ -17,7 +17,8 @@ from syncs.selectors.bulk_stock import (
     product_bulk_preview,
 )
 from syncs.selectors.history import field_history_list
-from syncs.selectors.products import product_get, product_search_page
+from syncs.selectors.pagination import PAGE_SIZE, Page
+from syncs.selectors.products import product_get, product_search_count, product_search_page
 from syncs.selectors.stockouts import product_last_verified_dark
 from syncs.selectors.sync_batches import sync_batch_for_key
 from syncs.services.bulk_stock import bulk_stock_start
@@ -50,6 +51,18 @@ def product_search(request: HtmxHttpRequest) -> HttpResponse:
         "can_set_stock": request.user.has_perm("syncs.set_product_stock"),
     }
     return render_page(request, "products/search.html", context, partial="results")
+
+
+@require_GET
+def product_search_count_view(request: HtmxHttpRequest) -> HttpResponse:
+    """The number of products a search matches: a broad search's page asks for it apart."""
+    require_permission(request.user, "syncs.view_product")
+    form = ProductSearchForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("That search could not be read; search again.")
+    count = product_search_count(**form.search_kwargs())
+    page = Page([], "", 1, PAGE_SIZE, None, None, count=count)
+    return render(request, "products/search.html#match_count", {"page": page})
 
 
 @require_GET
